@@ -1,0 +1,232 @@
+import { OctopusError } from "./errors";
+import { parseDuration } from "./time";
+
+/** How to reach Octopus, as given in the resource's `connection` argument (all optional). */
+export interface ConnectionSettings {
+  address?: string;
+  apiKey?: string;
+  accessToken?: string;
+  requestTimeout?: string | number;
+  caCertificate?: string;
+  allowInsecureHttp?: boolean;
+}
+
+export const CONNECTION_FIELDS: ReadonlyArray<keyof ConnectionSettings> = [
+  "address",
+  "apiKey",
+  "accessToken",
+  "requestTimeout",
+  "caCertificate",
+  "allowInsecureHttp",
+];
+
+/** Stack config keys shared with the Pulumi `octopusdeploy` package. */
+export const CONFIG_KEYS = {
+  address: "octopusdeploy:address",
+  apiKey: "octopusdeploy:apiKey",
+  accessToken: "octopusdeploy:accessToken",
+} as const;
+
+export type Credential = { kind: "apiKey" | "accessToken"; value: string };
+
+/** A connection with every field resolved and checked; what the HTTP client is built from. */
+export interface ResolvedConnection {
+  /** Normalised server URL: lower-case host, no trailing slash, path prefix kept. */
+  serverUrl: string;
+  credential: Credential;
+  timeoutMs: number;
+  caCertificate: string | undefined;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** One source of connection fields: the argument, stack config, or the environment. */
+type Source = Partial<Record<keyof ConnectionSettings, unknown>>;
+
+/** Connection fields found in stack config (set by the provider's `configure`). */
+export function fromConfig(get: (key: string) => string | undefined): ConnectionSettings {
+  return {
+    address: get(CONFIG_KEYS.address) || undefined,
+    apiKey: get(CONFIG_KEYS.apiKey) || undefined,
+    accessToken: get(CONFIG_KEYS.accessToken) || undefined,
+  };
+}
+
+/** Connection fields found in the environment, under the names Octopus tools already use. */
+export function fromEnvironment(env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
+  return {
+    address: env.OCTOPUS_URL || undefined,
+    apiKey: env.OCTOPUS_API_KEY || env.OCTOPUS_APIKEY || undefined,
+    accessToken: env.OCTOPUS_ACCESS_TOKEN || undefined,
+    requestTimeout: env.OCTOPUS_REQUEST_TIMEOUT || undefined,
+    caCertificate: env.OCTOPUS_CA_CERTIFICATE || undefined,
+    allowInsecureHttp: /^(1|true|yes)$/i.test(env.OCTOPUS_ALLOW_INSECURE_HTTP ?? "") || undefined,
+  };
+}
+
+/** Each field from the first source that sets it: argument, then config, then environment. */
+export function mergeSources(...sources: Array<Source | undefined>): Source {
+  const merged: Source = {};
+  for (const field of CONNECTION_FIELDS) {
+    for (const source of sources) {
+      const value = source?.[field];
+      if (value !== undefined && value !== null && value !== "") {
+        merged[field] = value;
+        break;
+      }
+    }
+  }
+  return merged;
+}
+
+export interface Problem {
+  /** Input property path, e.g. `connection.address`. */
+  property: string;
+  reason: string;
+}
+
+const SOURCES_HINT = {
+  address: "set connection.address, stack config `octopusdeploy:address`, or OCTOPUS_URL",
+  credential:
+    "set connection.apiKey or connection.accessToken, stack config `octopusdeploy:apiKey`, or OCTOPUS_API_KEY / OCTOPUS_ACCESS_TOKEN",
+};
+
+/**
+ * Normalises a server address to the form that identifies a server: `URL` lower-cases the host and
+ * drops default ports; trailing slashes go, a path prefix (`https://host/octopus`) stays.
+ */
+export function normalizeServerUrl(address: string): { url?: string; reason?: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(address.trim());
+  } catch {
+    return { reason: "is not a valid URL; use the form https://octopus.example.com" };
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    return {
+      reason: `uses ${parsed.protocol.replace(/:$/, "")}:; only http and https are supported`,
+    };
+  }
+  if (parsed.username || parsed.password) {
+    return {
+      reason:
+        "must not embed credentials (user:password@); pass the API key in connection.apiKey instead",
+    };
+  }
+  if (parsed.search || parsed.hash) {
+    return { reason: "must not have a query string or fragment; give the server's base URL" };
+  }
+  const path = parsed.pathname.replace(/\/+$/, "");
+  return { url: `${parsed.protocol}//${parsed.host}${path}` };
+}
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/** Checks merged connection fields; returns the problems, each naming the property and the fix. */
+export function connectionProblems(merged: Source, isUnknown: (v: unknown) => boolean): Problem[] {
+  const problems: Problem[] = [];
+  const { address, apiKey, accessToken, requestTimeout, caCertificate, allowInsecureHttp } = merged;
+
+  if (address === undefined) {
+    problems.push({
+      property: "connection.address",
+      reason: `no Octopus server address: ${SOURCES_HINT.address}`,
+    });
+  } else if (!isUnknown(address)) {
+    if (typeof address !== "string") {
+      problems.push({ property: "connection.address", reason: "must be a string URL" });
+    } else {
+      const { url, reason } = normalizeServerUrl(address);
+      if (reason) {
+        problems.push({ property: "connection.address", reason: `${reason}` });
+      } else if (url && url.startsWith("http://") && allowInsecureHttp !== true) {
+        const host = new URL(url).hostname;
+        if (!LOOPBACK.test(host)) {
+          problems.push({
+            property: "connection.address",
+            reason:
+              "uses plain http:// to a host that is not loopback, which would send the API key unencrypted; use https://, or set connection.allowInsecureHttp (or OCTOPUS_ALLOW_INSECURE_HTTP=1) if you accept that risk",
+          });
+        }
+      }
+    }
+  }
+
+  if (apiKey === undefined && accessToken === undefined) {
+    problems.push({
+      property: "connection.apiKey",
+      reason: `no credential for Octopus: ${SOURCES_HINT.credential}`,
+    });
+  }
+  for (const [field, value] of [
+    ["apiKey", apiKey],
+    ["accessToken", accessToken],
+    ["caCertificate", caCertificate],
+  ] as const) {
+    if (value !== undefined && !isUnknown(value) && typeof value !== "string") {
+      problems.push({ property: `connection.${field}`, reason: "must be a string" });
+    }
+  }
+  if (typeof apiKey === "string" && !isUnknown(apiKey) && !/^API-[A-Za-z0-9]+$/.test(apiKey)) {
+    problems.push({
+      property: "connection.apiKey",
+      reason:
+        "is not an Octopus API key (they look like API-XXXXXXXX…); copy the whole key, or use connection.accessToken for a bearer token",
+    });
+  }
+  if (requestTimeout !== undefined && !isUnknown(requestTimeout)) {
+    if (timeoutMs(requestTimeout) === undefined) {
+      problems.push({
+        property: "connection.requestTimeout",
+        reason: "must be a positive number of milliseconds or a duration such as 30s or 2m",
+      });
+    }
+  }
+  if (
+    allowInsecureHttp !== undefined &&
+    !isUnknown(allowInsecureHttp) &&
+    typeof allowInsecureHttp !== "boolean"
+  ) {
+    problems.push({ property: "connection.allowInsecureHttp", reason: "must be true or false" });
+  }
+  return problems;
+}
+
+function timeoutMs(value: unknown): number | undefined {
+  if (typeof value === "number") {
+    return Number.isFinite(value) && value > 0 && value <= 3_600_000 ? value : undefined;
+  }
+  if (typeof value === "string") {
+    if (/^\d+$/.test(value)) return timeoutMs(Number(value));
+    const ms = parseDuration(value);
+    return ms !== undefined && ms <= 3_600_000 ? ms : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Resolves the connection used for a call, or throws a CONFIGURATION error that says which setting
+ * to fix. `serverUrl`, when given, pins the server (reads and deletes go where the key lives).
+ */
+export function resolveConnection(merged: Source, serverUrl?: string): ResolvedConnection {
+  const problems = connectionProblems(
+    serverUrl === undefined ? merged : { ...merged, address: serverUrl },
+    () => false,
+  );
+  if (problems.length > 0) {
+    throw new OctopusError(
+      "CONFIGURATION",
+      problems.map((p) => `${p.property} ${p.reason}`).join("; "),
+    );
+  }
+  const apiKey = merged.apiKey as string | undefined;
+  const credential: Credential = apiKey
+    ? { kind: "apiKey", value: apiKey }
+    : { kind: "accessToken", value: merged.accessToken as string };
+  return {
+    serverUrl: serverUrl ?? (normalizeServerUrl(merged.address as string).url as string),
+    credential,
+    timeoutMs: timeoutMs(merged.requestTimeout) ?? DEFAULT_TIMEOUT_MS,
+    caCertificate: merged.caCertificate as string | undefined,
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Stable, machine-readable reasons a call failed. They are part of the public API: match on
+ * `error.code`, never on the message text.
+ */
+export type OctopusErrorCode =
+  /** Octopus refused the request as invalid (400), e.g. an expiry it does not accept. */
+  | "VALIDATION"
+  /** The credentials were missing, wrong, expired or belong to a disabled user (401). */
+  | "UNAUTHENTICATED"
+  /** The credentials are valid but lack a permission (403). */
+  | "FORBIDDEN"
+  /** The user or key does not exist (404). */
+  | "NOT_FOUND"
+  /** No user has the requested username. */
+  | "USER_NOT_FOUND"
+  /** Octopus reported a conflict (409). */
+  | "CONFLICT"
+  /** Octopus kept answering 429 until the retry budget ran out. */
+  | "RATE_LIMITED"
+  /** Octopus (or a proxy in front of it) answered with a 5xx status. */
+  | "SERVER_ERROR"
+  /** Any other unexpected status. */
+  | "HTTP_ERROR"
+  /** The server could not be reached or the connection broke. */
+  | "NETWORK"
+  /** No answer within the request timeout. */
+  | "TIMEOUT"
+  /** The server answered with something that is not what Octopus sends (HTML, invalid JSON, missing fields). */
+  | "BAD_RESPONSE"
+  /** A create may or may not have taken effect; see the message for what was done about it. */
+  | "UNKNOWN_OUTCOME"
+  /** The connection settings are unusable (no address, no credential, refused transport). */
+  | "CONFIGURATION";
+
+export interface OctopusErrorDetails {
+  /** HTTP status of the answer, when there was one. */
+  status?: number;
+  /** HTTP method of the failed request. */
+  method?: string;
+  /** Path of the failed request (no query string, never credentials). */
+  path?: string;
+  /** The reasons Octopus listed in its error body (`Errors`). */
+  errors?: string[];
+  /** The underlying error, with its message already redacted. */
+  cause?: unknown;
+}
+
+/**
+ * The one error type this package throws for Octopus and configuration failures. The message stands
+ * alone (the Pulumi engine shows only the message): it says what failed, what Octopus said, and what
+ * to do. Messages never contain a credential or an API key.
+ */
+export class OctopusError extends Error {
+  override readonly name = "OctopusError";
+  readonly code: OctopusErrorCode;
+  readonly status: number | undefined;
+  readonly method: string | undefined;
+  readonly path: string | undefined;
+  readonly errors: string[];
+
+  constructor(code: OctopusErrorCode, message: string, details: OctopusErrorDetails = {}) {
+    super(redact(message), details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.status = details.status;
+    this.method = details.method;
+    this.path = details.path;
+    this.errors = (details.errors ?? []).map(redact);
+  }
+}
+
+/** Octopus API keys (`API-` + upper-case letters and digits) and bearer tokens. */
+const SECRET_PATTERNS: RegExp[] = [/API-[A-Z0-9]{8,}/g, /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi];
+
+/** Secrets known at run time (credentials in use, created keys), redacted wherever they appear. */
+const knownSecrets = new Set<string>();
+
+/**
+ * Registers a value that must never appear in an error message or log line. Short values are
+ * ignored: redacting them would mangle ordinary text and they are not credentials.
+ */
+export function registerSecret(value: string | undefined | null): void {
+  if (typeof value === "string" && value.length >= 8) knownSecrets.add(value);
+}
+
+/** Replaces every known secret and every API-key-shaped string in `text` with `[redacted]`. */
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of knownSecrets) {
+    if (out.includes(secret)) out = out.split(secret).join("[redacted]");
+  }
+  for (const pattern of SECRET_PATTERNS) {
+    out = out.replace(pattern, (_match, prefix?: unknown) =>
+      typeof prefix === "string" ? `${prefix}[redacted]` : "[redacted]",
+    );
+  }
+  return out;
+}

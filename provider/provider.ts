@@ -1,0 +1,547 @@
+import { createHash } from "node:crypto";
+import type * as pulumi from "@pulumi/pulumi";
+import { isTransient, neverSent, OctopusClient } from "./client";
+import type { OctopusApiKeyResource, OctopusUser } from "./client";
+import {
+  ConnectionSettings,
+  fromConfig,
+  fromEnvironment,
+  mergeSources,
+  normalizeServerUrl,
+  ResolvedConnection,
+  resolveConnection,
+} from "./connection";
+import { OctopusError, redact } from "./errors";
+import { ApiKeyInputs, inputProblems, isUnknown } from "./inputs";
+import { isExpired, rotateAt, rotationDue } from "./rotation";
+import { ApiKeyState, STATE_VERSION, upgradeState } from "./state";
+import { now, parseDuration, parseTimestamp } from "./time";
+
+type Props = Record<string, unknown>;
+
+/**
+ * The lifecycle of an Octopus API key, as the Pulumi engine drives it through the dynamic provider
+ * host. One instance serves every resource in the host process, so connections and user lookups
+ * are shared (and de-duplicated) across resources for the length of one `pulumi` run.
+ */
+export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
+  private config: ConnectionSettings = {};
+  private readonly clients = new Map<string, OctopusClient>();
+  private readonly users = new Map<string, Promise<OctopusUser>>();
+  /** Keys this process created or claimed; a reconciliation never mistakes them for its own. */
+  private readonly known = new Set<string>();
+  /** Creates under way per user and purpose, which a reconciliation waits for. */
+  private readonly creating = new Map<string, Set<Promise<unknown>>>();
+
+  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    this.config = fromConfig((key) => {
+      const value: unknown = req.config.get(key);
+      return typeof value === "string" ? value : undefined;
+    });
+  }
+
+  async check(olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult<ApiKeyInputs>> {
+    return guard(async () => {
+      const failures = inputProblems(news, olds ?? {}, this.defaults());
+      return { inputs: news as unknown as ApiKeyInputs, failures };
+    });
+  }
+
+  async diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
+    return guard(async () => {
+      const state = upgradeState(olds);
+      const inputs = news as unknown as ApiKeyInputs;
+      const replaces = replacedProperties(state, inputs, this.serverUrlFor(inputs.connection));
+      const changes = replaces.length > 0 || updatedInPlace(state, inputs);
+      return { changes, replaces, deleteBeforeReplace: false };
+    });
+  }
+
+  async create(inputs: ApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ApiKeyState>> {
+    return guard(async () => {
+      const connection = resolveConnection(mergeSources(inputs.connection, ...this.defaults()));
+      const client = this.client(connection);
+      const user = await this.findUser(client, connection, inputs);
+      const expires = requestedExpiry(inputs);
+
+      const started = Date.now();
+      const self = !inputs.userId && !inputs.username;
+      const key = await this.createKey(client, user, inputs.purpose, expires, started, self);
+      const clockSkewMs = Date.parse(key.Created) - (started + Date.now()) / 2;
+
+      const state: ApiKeyState = {
+        stateVersion: STATE_VERSION,
+        apiKey: key.ApiKey as string,
+        apiKeyId: key.Id,
+        userId: user.Id,
+        username: user.Username,
+        purpose: inputs.purpose,
+        created: key.Created,
+        expires: key.Expires ?? null,
+        hint: (key.ApiKey as string).slice(0, 8),
+        serverUrl: connection.serverUrl,
+        expired: false,
+        rotateAt: rotateAt(key.Expires ?? null, inputs.rotateBefore ?? null),
+        userSelector: inputs.userId ? "id" : inputs.username ? "username" : "me",
+        expiresAt: inputs.expiresAt ?? null,
+        expiresIn: inputs.expiresIn ?? null,
+        rotateBefore: inputs.rotateBefore ?? null,
+        rotationTriggers: inputs.rotationTriggers ?? null,
+        connection: inputs.connection ?? null,
+        clockSkewMs: Number.isFinite(clockSkewMs) ? Math.round(clockSkewMs) : 0,
+      };
+      return { id: key.Id, outs: state };
+    });
+  }
+
+  async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult<ApiKeyState>> {
+    return guard(async () => {
+      const state = upgradeState(props ?? {});
+      const client = this.client(this.pinnedConnection(state));
+      let key: OctopusApiKeyResource;
+      try {
+        key = await client.getApiKey(requireUserId(state), id);
+      } catch (error) {
+        // Revoked outside Pulumi, or its user deleted: the resource leaves the state.
+        if (error instanceof OctopusError && error.status === 404) return { id: undefined };
+        throw error;
+      }
+      const expires = key.Expires ?? null;
+      const hint = typeof key.ApiKey === "object" ? key.ApiKey?.Hint : undefined;
+      const refreshed: ApiKeyState = {
+        ...state,
+        apiKeyId: key.Id ?? id,
+        created: key.Created ?? state.created,
+        expires,
+        hint: hint || state.hint,
+        expired: isExpired(expires, now(), state.clockSkewMs),
+        rotateAt: rotateAt(expires, state.rotateBefore),
+      };
+      return { id, props: refreshed };
+    });
+  }
+
+  async update(
+    _id: string,
+    olds: Props,
+    news: Props,
+  ): Promise<pulumi.dynamic.UpdateResult<ApiKeyState>> {
+    return guard(async () => {
+      const state = upgradeState(olds);
+      const inputs = news as unknown as ApiKeyInputs;
+      // Only settings that do not touch the key itself change in place; the key, its secret and
+      // everything Octopus reported stay as they are.
+      const rotateBefore = inputs.rotateBefore ?? null;
+      const outs: ApiKeyState = {
+        ...state,
+        userSelector: inputs.userId ? "id" : inputs.username ? "username" : "me",
+        expiresAt: inputs.expiresAt ?? null,
+        expiresIn: inputs.expiresIn ?? null,
+        rotateBefore,
+        rotateAt: rotateAt(state.expires, rotateBefore),
+        connection: inputs.connection ?? null,
+      };
+      return { outs };
+    });
+  }
+
+  async delete(id: string, props: Props): Promise<void> {
+    return guard(async () => {
+      const state = upgradeState(props);
+      const client = this.client(this.pinnedConnection(state));
+      // Already revoked, or its user deleted (404), is what a revoke wants: success.
+      await client.revokeApiKey(requireUserId(state), id);
+    });
+  }
+
+  /** Connection fields from stack config, then the environment (each read when needed). */
+  private defaults(): ConnectionSettings[] {
+    return [this.config, fromEnvironment()];
+  }
+
+  /** The connection to the server a key lives on: its stored `serverUrl`, never another. */
+  private pinnedConnection(state: ApiKeyState): ResolvedConnection {
+    if (!state.serverUrl) {
+      throw new OctopusError(
+        "CONFIGURATION",
+        "The stored state has no serverUrl; refresh cannot tell which server holds this key",
+      );
+    }
+    return resolveConnection(
+      mergeSources(state.connection ?? undefined, ...this.defaults()),
+      state.serverUrl,
+    );
+  }
+
+  private serverUrlFor(connection: ConnectionSettings | undefined): string | undefined {
+    const address = mergeSources(connection, ...this.defaults()).address;
+    if (typeof address !== "string" || isUnknown(address)) return undefined;
+    return normalizeServerUrl(address).url;
+  }
+
+  private client(connection: ResolvedConnection): OctopusClient {
+    const key = [
+      connection.serverUrl,
+      fingerprint(connection.credential.value),
+      connection.timeoutMs,
+      connection.caCertificate ?? "",
+    ].join("\n");
+    let client = this.clients.get(key);
+    if (!client) {
+      client = new OctopusClient(connection);
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /**
+   * The user the key is for, looked up once per server and user for the whole run: concurrent
+   * resources share one request. Failed lookups are not cached.
+   */
+  private findUser(
+    client: OctopusClient,
+    connection: ResolvedConnection,
+    inputs: ApiKeyInputs,
+  ): Promise<OctopusUser> {
+    const who = inputs.userId
+      ? `id:${inputs.userId}`
+      : inputs.username
+        ? `name:${inputs.username.toLowerCase()}`
+        : `me:${fingerprint(connection.credential.value)}`;
+    const cacheKey = `${connection.serverUrl}\n${who}`;
+    let lookup = this.users.get(cacheKey);
+    if (!lookup) {
+      lookup = (async () => {
+        if (inputs.userId) return client.getUser(inputs.userId);
+        if (!inputs.username) return client.currentUser();
+        const user = await client.findUserByUsername(inputs.username);
+        if (!user) {
+          throw new OctopusError(
+            "USER_NOT_FOUND",
+            `No Octopus user at ${connection.serverUrl} has the username "${inputs.username}"; check the spelling, or give userId instead`,
+          );
+        }
+        return user;
+      })().catch((error: unknown) => {
+        this.users.delete(cacheKey);
+        throw explainLookup(error, inputs);
+      });
+      this.users.set(cacheKey, lookup);
+    }
+    return lookup;
+  }
+
+  /** POSTs the key once; when the outcome is unknown, finds out and cleans up before failing. */
+  private async createKey(
+    client: OctopusClient,
+    user: OctopusUser,
+    purpose: string,
+    expires: string | undefined,
+    started: number,
+    self: boolean,
+  ): Promise<OctopusApiKeyResource> {
+    const group = `${client.serverUrl}\n${user.Id}\n${purpose}`;
+    const attempt = client.createApiKey(user.Id, { purpose, expires });
+    const inFlight = this.creating.get(group) ?? new Set();
+    this.creating.set(group, inFlight.add(attempt));
+    try {
+      const key = await attempt;
+      this.known.add(key.Id);
+      return key;
+    } catch (error) {
+      if (!outcomeUnknown(error)) throw explainCreate(error, user, expires, self);
+      inFlight.delete(attempt);
+      // Creates of the same key by other resources in this run must settle first, so that the
+      // keys they return are never taken for the lost one.
+      await Promise.allSettled([...inFlight]);
+      throw await this.reconcile(client, user, purpose, started, error as OctopusError);
+    } finally {
+      inFlight.delete(attempt);
+      if (inFlight.size === 0) this.creating.delete(group);
+    }
+  }
+
+  /**
+   * A create whose answer was lost: looks for a key with this purpose that the user gained since
+   * the request started, and revokes it (its secret is lost with the answer). Polls for a while,
+   * because a slow server may still finish the request after the client gave up.
+   */
+  private async reconcile(
+    client: OctopusClient,
+    user: OctopusUser,
+    purpose: string,
+    started: number,
+    cause: OctopusError,
+  ): Promise<OctopusError> {
+    const who = `${user.Username} (${user.Id})`;
+    // Created timestamps are the server's: allow for its clock being behind ours.
+    const since = started - 10 * 60_000;
+    const deadline = Date.now() + Math.min(60_000, Math.max(5_000, 2 * client.timeoutMs));
+    for (let wait = 250; ; wait = Math.min(wait * 2, 4_000)) {
+      let keys: OctopusApiKeyResource[];
+      try {
+        keys = await client.listApiKeys(user.Id, (k) => Date.parse(k.Created) < since);
+      } catch (listError) {
+        return new OctopusError(
+          "UNKNOWN_OUTCOME",
+          `Creating an API key for ${who} failed (${cause.message}), and checking whether the key was made failed too (${(listError as Error).message}). A key with purpose "${purpose}" may exist without being tracked: look in Octopus under the user's API keys and revoke it, then run pulumi up again`,
+          { method: "POST", path: cause.path, cause },
+        );
+      }
+      const lost = keys.find((k) => k.Purpose === purpose && !this.known.has(k.Id));
+      if (lost) {
+        this.known.add(lost.Id);
+        try {
+          await client.revokeApiKey(user.Id, lost.Id);
+        } catch (revokeError) {
+          return new OctopusError(
+            "UNKNOWN_OUTCOME",
+            `Creating an API key for ${who} lost its answer (${cause.message}); the key was made (${lost.Id}) but its secret cannot be recovered, and revoking it failed (${(revokeError as Error).message}). Revoke ${lost.Id} in Octopus, then run pulumi up again`,
+            { method: "POST", path: cause.path, cause },
+          );
+        }
+        return new OctopusError(
+          "UNKNOWN_OUTCOME",
+          `Creating an API key for ${who} lost its answer (${cause.message}). The key had been made (${lost.Id}); as its secret was lost with the answer, it has been revoked. Nothing is left behind: run pulumi up again`,
+          { method: "POST", path: cause.path, cause },
+        );
+      }
+      if (Date.now() + wait > deadline) {
+        return new OctopusError(
+          "UNKNOWN_OUTCOME",
+          `Creating an API key for ${who} failed (${cause.message}); Octopus shows no new key with purpose "${purpose}", so none was made. Run pulumi up again`,
+          { method: "POST", path: cause.path, cause },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+/**
+ * Whether a failed POST may have created the key anyway: the connection broke or timed out after
+ * sending, a gateway answered 5xx, or the answer was not a created key. A 4xx (429 included) means
+ * Octopus refused the request.
+ */
+function outcomeUnknown(error: unknown): boolean {
+  if (!(error instanceof OctopusError)) return false;
+  if (error.code === "BAD_RESPONSE") return true;
+  if (error.status !== undefined) return error.status >= 500;
+  return isTransient(error) && !neverSent(error);
+}
+
+/** The expiry to ask for: explicit, relative to now (resolved once, here), or the server default. */
+function requestedExpiry(inputs: ApiKeyInputs): string | undefined {
+  if (inputs.expiresAt) return new Date(parseTimestamp(inputs.expiresAt) as number).toISOString();
+  if (inputs.expiresIn)
+    return new Date(now() + (parseDuration(inputs.expiresIn) as number)).toISOString();
+  return undefined;
+}
+
+/** The inputs whose change replaces the key (create the new one first, then revoke the old). */
+function replacedProperties(
+  state: ApiKeyState,
+  inputs: ApiKeyInputs,
+  serverUrl: string | undefined,
+): string[] {
+  const replaces: string[] = [];
+  const changed = (property: keyof ApiKeyInputs, differs: () => boolean) => {
+    if (isUnknown(inputs[property]) || differs()) replaces.push(property);
+  };
+
+  changed("purpose", () => inputs.purpose !== state.purpose);
+
+  if (inputs.userId !== undefined) {
+    changed("userId", () => inputs.userId !== state.userId);
+  } else if (inputs.username !== undefined) {
+    changed("username", () => inputs.username?.toLowerCase() !== state.username.toLowerCase());
+  } else if (state.userSelector !== "me") {
+    // From a named user to "the caller": without asking the server, it cannot be the same user.
+    replaces.push(state.userSelector === "id" ? "userId" : "username");
+  }
+
+  if (inputs.expiresAt !== undefined) {
+    changed(
+      "expiresAt",
+      () =>
+        state.expiresAt === null ||
+        parseTimestamp(inputs.expiresAt as string) !== parseTimestamp(state.expiresAt),
+    );
+  } else if (inputs.expiresIn !== undefined) {
+    changed(
+      "expiresIn",
+      () =>
+        state.expiresIn === null ||
+        parseDuration(inputs.expiresIn as string) !== parseDuration(state.expiresIn),
+    );
+  } else if (state.expiresAt !== null || state.expiresIn !== null) {
+    replaces.push(state.expiresAt !== null ? "expiresAt" : "expiresIn");
+  }
+
+  const connection = inputs.connection as Record<string, unknown> | undefined;
+  if (isUnknown(connection) || isUnknown(connection?.address) || serverUrl !== state.serverUrl) {
+    replaces.push("connection");
+  }
+
+  changed(
+    "rotationTriggers",
+    () => stableJson(inputs.rotationTriggers ?? null) !== stableJson(state.rotationTriggers),
+  );
+
+  if (!isUnknown(inputs.rotateBefore)) {
+    if (rotationDue(state.expires, inputs.rotateBefore ?? null, now(), state.clockSkewMs))
+      replaces.push("rotateBefore");
+  }
+  return replaces;
+}
+
+/** Changes that keep the key: credentials, rotateBefore outside the window, equivalent spellings. */
+function updatedInPlace(state: ApiKeyState, inputs: ApiKeyInputs): boolean {
+  return (
+    stableJson(inputs.connection ?? null) !== stableJson(state.connection) ||
+    (inputs.rotateBefore ?? null) !== state.rotateBefore ||
+    (inputs.expiresAt ?? null) !== state.expiresAt ||
+    (inputs.expiresIn ?? null) !== state.expiresIn ||
+    (inputs.userId ? "id" : inputs.username ? "username" : "me") !== state.userSelector
+  );
+}
+
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Props).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
+
+function requireUserId(state: ApiKeyState): string {
+  if (!state.userId) {
+    throw new OctopusError(
+      "CONFIGURATION",
+      "The stored state has no userId; it was not written by this package",
+    );
+  }
+  return state.userId;
+}
+
+function fingerprint(secret: string): string {
+  return createHash("sha256").update(secret).digest("hex").slice(0, 16);
+}
+
+/** Adds what to do to a failed user lookup. */
+function explainLookup(error: unknown, inputs: ApiKeyInputs): unknown {
+  if (!(error instanceof OctopusError)) return error;
+  if (error.status === 404 && inputs.userId) {
+    return withAdvice(error, `no user has the id ${inputs.userId}; check userId`);
+  }
+  if (error.status === 403 && (inputs.userId || inputs.username)) {
+    return withAdvice(
+      error,
+      "looking up another user needs the UserView permission; use an administrator's API key, or give the key's owner's own credentials and omit userId/username",
+    );
+  }
+  return explainCommon(error);
+}
+
+/** Adds what to do to a refused create. */
+function explainCreate(
+  error: unknown,
+  user: OctopusUser,
+  expires: string | undefined,
+  self: boolean,
+): unknown {
+  if (!(error instanceof OctopusError)) return error;
+  const who = `${user.Username} (${user.Id})`;
+  if (error.status === 403) {
+    if (self) {
+      return withAdvice(
+        error,
+        "you may not create API keys for your own user; an administrator may have turned off API keys for users (Octopus 2023.2+): use a service account instead",
+      );
+    }
+    if (user.IsService === false) {
+      return withAdvice(
+        error,
+        `Octopus only issues API keys for yourself or for service accounts, and ${who} is not a service account (unless it is your own user, whose keys an administrator may have turned off). Create the key with ${user.Username}'s own credentials and without userId/username, or make it a service account`,
+      );
+    }
+    if (user.IsService) {
+      return withAdvice(
+        error,
+        `creating keys for the service account ${who} needs an administrator (permission UserEdit); use an administrator's API key`,
+      );
+    }
+  }
+  if (error.status === 400) {
+    const said = error.errors.join(" ").toLowerCase();
+    const rules: string[] = [];
+    if (/past|future/.test(said))
+      rules.push(
+        `the expiry (${expires}) is in the past: choose a later expiresAt, or use expiresIn`,
+      );
+    if (
+      /(after|later|exceed).*(key|credential)|(key|credential).*(expir)/.test(said) &&
+      !/maxim/.test(said)
+    ) {
+      rules.push(
+        "a new key cannot outlive the API key that creates it: use a shorter expiresIn/expiresAt, or authenticate with a key that expires later",
+      );
+    }
+    if (/maxim|longer than|exceeds the/.test(said)) {
+      rules.push(
+        "the expiry is beyond the server's maximum key lifetime (366 days by default, set by an administrator): use a shorter expiresIn/expiresAt",
+      );
+    }
+    if (/purpose/.test(said)) rules.push("give a purpose that Octopus accepts");
+    if (rules.length > 0) return withAdvice(error, rules.join("; "));
+  }
+  return explainCommon(error);
+}
+
+function explainCommon(error: OctopusError): OctopusError {
+  switch (error.status) {
+    case 401:
+      return withAdvice(
+        error,
+        "check that the API key or access token (connection.apiKey, octopusdeploy:apiKey, OCTOPUS_API_KEY) is valid, unexpired and belongs to an active user",
+      );
+    case 403:
+      return withAdvice(
+        error,
+        "the credentials lack a permission this needs; use an account that has it",
+      );
+    case 429:
+      return withAdvice(error, "Octopus is rate limiting this client; wait and run again");
+    default:
+      return error;
+  }
+}
+
+function withAdvice(error: OctopusError, advice: string): OctopusError {
+  return new OctopusError(
+    error.code,
+    `${error.message}. ${advice[0].toUpperCase()}${advice.slice(1)}.`,
+    {
+      status: error.status,
+      method: error.method,
+      path: error.path,
+      errors: error.errors,
+    },
+  );
+}
+
+/**
+ * Runs a lifecycle method so that whatever it throws carries no secret: the host prints errors
+ * and their stacks, and the engine shows and logs their messages.
+ */
+async function guard<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof OctopusError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    // The original error is dropped on purpose: its message, stack or cause may hold a secret.
+    // eslint-disable-next-line preserve-caught-error
+    throw new Error(redact(message));
+  }
+}

@@ -1,0 +1,83 @@
+import type { ConnectionSettings } from "./connection";
+
+/**
+ * Version of the stored outputs' shape. Bump it when the shape changes and teach `upgradeState`
+ * to read the old one: state written by every earlier release must stay readable, refreshable
+ * and destroyable.
+ */
+export const STATE_VERSION = 1;
+
+/** What the provider stores for a key (the resource's outputs). Plain JSON only: no undefined. */
+export interface ApiKeyState {
+  stateVersion: number;
+  /** The secret. Declared in `additionalSecretOutputs`, so it is encrypted in state. */
+  apiKey: string;
+  apiKeyId: string;
+  userId: string;
+  username: string;
+  purpose: string;
+  created: string;
+  expires: string | null;
+  hint: string;
+  serverUrl: string;
+  /** True when the last create or refresh saw the key past its expiry. */
+  expired: boolean;
+  /** When the next `pulumi up` replaces the key, or null without `rotateBefore` or expiry. */
+  rotateAt: string | null;
+
+  // Inputs kept so that diff can decide from the outputs alone.
+  /** How the user was chosen: `me` (the caller), `id` or `username`. */
+  userSelector: "me" | "id" | "username";
+  expiresAt: string | null;
+  expiresIn: string | null;
+  rotateBefore: string | null;
+  rotationTriggers: Record<string, string> | null;
+  /** The `connection` argument, if any (secret); credentials from config or env are never stored. */
+  connection: ConnectionSettings | null;
+  /** Server clock minus ours when the key was created, for rotation decisions. */
+  clockSkewMs: number;
+}
+
+/**
+ * Reads outputs written by any release of this package into the current shape. Release 1 is the
+ * first; later releases add cases here instead of breaking old stacks.
+ */
+export function upgradeState(props: Record<string, unknown>): ApiKeyState {
+  const version = typeof props.stateVersion === "number" ? props.stateVersion : 1;
+  if (version > STATE_VERSION) {
+    throw new Error(
+      `This resource was written by a newer pulumi-octopus-apikey (state version ${version}); upgrade the package to manage it`,
+    );
+  }
+  const text = (v: unknown): string | null => (typeof v === "string" ? v : null);
+  return {
+    stateVersion: STATE_VERSION,
+    apiKey: text(props.apiKey) ?? "",
+    apiKeyId: text(props.apiKeyId) ?? "",
+    userId: text(props.userId) ?? "",
+    username: text(props.username) ?? "",
+    purpose: text(props.purpose) ?? "",
+    created: text(props.created) ?? "",
+    expires: text(props.expires),
+    hint: text(props.hint) ?? "",
+    serverUrl: text(props.serverUrl) ?? "",
+    expired: props.expired === true,
+    rotateAt: text(props.rotateAt),
+    userSelector:
+      props.userSelector === "id" || props.userSelector === "username" ? props.userSelector : "me",
+    expiresAt: text(props.expiresAt),
+    expiresIn: text(props.expiresIn),
+    rotateBefore: text(props.rotateBefore),
+    rotationTriggers: isStringMap(props.rotationTriggers) ? props.rotationTriggers : null,
+    connection: isObject(props.connection) ? (props.connection as ConnectionSettings) : null,
+    clockSkewMs: typeof props.clockSkewMs === "number" ? props.clockSkewMs : 0,
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isStringMap(v: unknown): v is Record<string, string> {
+  return isObject(v) && Object.values(v).every((x) => typeof x === "string");
+}
