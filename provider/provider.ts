@@ -104,7 +104,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
       } catch (error) {
         // Revoked outside Pulumi, or its user deleted: the resource leaves the state.
         if (error instanceof OctopusError && error.status === 404) return { id: undefined };
-        throw error;
+        throw explainCommon(error);
       }
       const expires = key.Expires ?? null;
       const hint = typeof key.ApiKey === "object" ? key.ApiKey?.Hint : undefined;
@@ -150,7 +150,9 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
       const state = upgradeState(props);
       const client = this.client(this.pinnedConnection(state));
       // Already revoked, or its user deleted (404), is what a revoke wants: success.
-      await client.revokeApiKey(requireUserId(state), id);
+      await client.revokeApiKey(requireUserId(state), id).catch((error: unknown) => {
+        throw explainCommon(error);
+      });
     });
   }
 
@@ -498,7 +500,8 @@ function explainCreate(
   return explainCommon(error);
 }
 
-function explainCommon(error: OctopusError): OctopusError {
+function explainCommon(error: unknown): unknown {
+  if (!(error instanceof OctopusError)) return error;
   switch (error.status) {
     case 401:
       return withAdvice(
