@@ -1,0 +1,163 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { Client, userGetCurrent } from "@octopusdeploy/api-client";
+import { OctopusEmulator } from "../emulator/server";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+async function getJson(
+  url: string,
+  key?: string,
+): Promise<{ status: number; json: Json; bytes: number; type: string }> {
+  const res = await fetch(url, { headers: key ? { "X-Octopus-ApiKey": key } : {} });
+  const text = await res.text();
+  let json: Json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return {
+    status: res.status,
+    json,
+    bytes: Buffer.byteLength(text),
+    type: res.headers.get("content-type") ?? "",
+  };
+}
+
+describe("hosted under a base path", () => {
+  let emu: OctopusEmulator;
+  beforeAll(async () => {
+    emu = await OctopusEmulator.start({ basePath: "/octopus/" });
+  });
+  afterAll(() => emu.close());
+
+  test("the URL and every link carry the base path", async () => {
+    expect(emu.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/octopus$/);
+    const origin = new URL(emu.url).origin;
+    const root = await getJson(`${emu.url}/api`);
+    expect(root.status).toBe(200);
+    expect(root.json.Links.CurrentUser).toBe("/octopus/api/users/me");
+    const me = await getJson(`${origin}${root.json.Links.CurrentUser}`, emu.admin.apiKey);
+    expect(me.json.Links.Self).toBe(`/octopus/api/users/${emu.admin.id}`);
+    const list = await getJson(`${emu.url}/api/users?take=1`, emu.admin.apiKey);
+    expect(list.json.Links["Page.Next"]).toBe("/octopus/api/users?skip=1&take=1");
+  });
+
+  test("requests outside the base path are not the API", async () => {
+    const origin = new URL(emu.url).origin;
+    const outside = await getJson(`${origin}/api/users/me`, emu.admin.apiKey);
+    expect(outside.status).toBe(404);
+    expect(outside.type).toMatch(/^text\/html/);
+  });
+
+  test("the official api-client connects through the base path", async () => {
+    const client = await Client.create({
+      instanceURL: `${emu.url}/`,
+      apiKey: emu.admin.apiKey,
+      userAgentApp: "emulator-test",
+    });
+    expect((await userGetCurrent(client)).Username).toBe("admin");
+  });
+
+  test("fault paths are matched after the base path", async () => {
+    emu.faults.add({ path: /^\/api\/users\/me$/, kind: "status", status: 500 });
+    expect((await getJson(`${emu.url}/api/users/me`, emu.admin.apiKey)).status).toBe(500);
+    emu.faults.clear();
+  });
+});
+
+describe("10,000 users", () => {
+  let emu: OctopusEmulator;
+  beforeAll(async () => {
+    emu = await OctopusEmulator.start({ users: 10_000 });
+  });
+  afterAll(() => emu.close());
+
+  test("a filtered lookup stays fast and small next to /api/users/all", async () => {
+    emu.resetStats();
+    const t0 = performance.now();
+    const found = await getJson(`${emu.url}/api/users?filter=user-09876`, emu.admin.apiKey);
+    const ms = performance.now() - t0;
+    expect(found.json.TotalResults).toBe(1);
+    expect(found.json.Items[0].Username).toBe("user-09876");
+    expect(ms).toBeLessThan(1000);
+    const filteredBytes = emu.stats.bytesOut;
+    expect(filteredBytes).toBe(found.bytes);
+
+    const all = await getJson(`${emu.url}/api/users/all`, emu.admin.apiKey);
+    expect(all.json).toHaveLength(10_003);
+    expect(emu.stats.bytesOut - filteredBytes).toBe(all.bytes);
+    expect(all.bytes).toBeGreaterThan(filteredBytes * 1000);
+  });
+
+  test("a broad filter pages through everyone with Page.Next", async () => {
+    const origin = new URL(emu.url).origin;
+    let page = await getJson(`${emu.url}/api/users?filter=USER-&take=1000`, emu.admin.apiKey);
+    let count = 0;
+    for (;;) {
+      count += page.json.Items.length;
+      const next = page.json.Links["Page.Next"];
+      if (!next) break;
+      page = await getJson(`${origin}${next}`, emu.admin.apiKey);
+    }
+    expect(count).toBe(10_000);
+  });
+});
+
+describe("cli", () => {
+  let child: ChildProcessWithoutNullStreams | undefined;
+  afterEach(() => {
+    if (child && child.exitCode === null) child.kill("SIGKILL");
+  });
+
+  test("prints OCTOPUS_URL and OCTOPUS_API_KEY, serves them, and stops cleanly on SIGTERM", async () => {
+    const cli = resolve(__dirname, "../emulator/cli.js");
+    const proc = spawn(process.execPath, [cli, "--port", "0", "--users", "3"]);
+    child = proc;
+    const exited = new Promise<number | null>((done) => proc.on("exit", (code) => done(code)));
+    const lines: string[] = [];
+    const env: Record<string, string> = {};
+    const rl = createInterface({ input: proc.stdout });
+    await new Promise<void>((done, fail) => {
+      rl.on("line", (line) => {
+        lines.push(line);
+        const m = /^(OCTOPUS_URL|OCTOPUS_API_KEY)=(.*)$/.exec(line);
+        if (m) env[m[1]] = m[2];
+        if (env.OCTOPUS_URL && env.OCTOPUS_API_KEY) done();
+      });
+      proc.on("exit", (code) =>
+        fail(new Error(`cli exited early with ${code}: ${lines.join("\n")}`)),
+      );
+    });
+    expect(env.OCTOPUS_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(env.OCTOPUS_API_KEY).toMatch(/^API-[A-Z0-9]{26,27}$/);
+
+    const me = await getJson(`${env.OCTOPUS_URL}/api/users/me`, env.OCTOPUS_API_KEY);
+    expect(me.json).toMatchObject({ Username: "admin" });
+    const all = await getJson(`${env.OCTOPUS_URL}/api/users/all`, env.OCTOPUS_API_KEY);
+    expect(all.json).toHaveLength(6);
+
+    proc.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    rl.close();
+    const text = lines.join("\n");
+    expect(text).toMatch(/ci-bot/);
+    expect(text).toMatch(/service account/);
+    // The administrator's key is the only secret the CLI prints.
+    expect(text.match(/API-[A-Z0-9]{26,27}/g)).toEqual([env.OCTOPUS_API_KEY]);
+  });
+
+  test("rejects unknown arguments with a usage message", async () => {
+    const cli = resolve(__dirname, "../emulator/cli.js");
+    const proc = spawn(process.execPath, [cli, "--bogus"]);
+    child = proc;
+    let stderr = "";
+    proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((done) => proc.on("exit", (c) => done(c)));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/unknown argument: --bogus[\s\S]*usage:/);
+  });
+});
