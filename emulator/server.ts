@@ -165,8 +165,19 @@ const MSG_UNAUTHENTICATED =
   "You must be logged in to perform this action. Please provide a valid API key or log in again.";
 const MSG_NOT_FOUND = "The resource you requested was not found.";
 const MSG_BAD_REQUEST = "There was a problem with your request.";
+const MSG_UNAVAILABLE =
+  "The server is temporarily unable to handle the request. Please try again later.";
 const MSG_NO_PERMISSION =
   "You do not have permission to perform this action. Please contact your Octopus administrator.";
+
+/** Bodies for `status` faults, so an injected 401/403/404 reads like the real thing. */
+const STATUS_MESSAGES: Record<number, string> = {
+  401: MSG_UNAUTHENTICATED,
+  403: MSG_NO_PERMISSION,
+  404: MSG_NOT_FOUND,
+  409: "The request conflicts with the current state of the resource.",
+  500: "An unexpected error occurred on the Octopus Server.",
+};
 
 /** Octopus prints timestamps with milliseconds and an explicit offset. */
 export function formatOctopusDate(date: Date): string {
@@ -607,7 +618,7 @@ export class OctopusEmulator {
         body: "<html><body>Not Found</body></html>\n",
       };
     } else {
-      reply = this.process(route, query, req.headers, body);
+      reply = this.dispatch(route, query, req.headers, body);
     }
 
     switch (fault?.kind) {
@@ -662,12 +673,11 @@ export class OctopusEmulator {
             body: proxyErrorPage(fault.status),
           };
         }
-        return fault.status >= 500
-          ? fail(
-              fault.status,
-              "The server is temporarily unable to handle the request. Please try again later.",
-            )
-          : fail(fault.status, MSG_BAD_REQUEST);
+        return fail(
+          fault.status,
+          STATUS_MESSAGES[fault.status] ??
+            (fault.status >= 500 ? MSG_UNAVAILABLE : MSG_BAD_REQUEST),
+        );
       default:
         return undefined;
     }
@@ -714,7 +724,7 @@ export class OctopusEmulator {
 
   // ---- API --------------------------------------------------------------------------------
 
-  private process(
+  private dispatch(
     route: Route,
     query: URLSearchParams,
     headers: IncomingHttpHeaders,
