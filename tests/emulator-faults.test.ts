@@ -67,6 +67,17 @@ describe("fault kinds", () => {
     expect(res.text).toContain("502 Bad Gateway");
   });
 
+  test("injected 4xx statuses carry the body Octopus would send", async () => {
+    emu.faults.add({ step: "read", kind: "status", status: 404 });
+    emu.faults.add({ step: "lookup", kind: "status", status: 401 });
+    const missing = await call("GET", `/api/users/${emu.admin.id}/apikeys/apikeys-x`);
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.text).ErrorMessage).toBe("The resource you requested was not found.");
+    const unauthenticated = await call("GET", "/api/users/me");
+    expect(unauthenticated.status).toBe(401);
+    expect(JSON.parse(unauthenticated.text).ErrorMessage).toMatch(/^You must be logged in/);
+  });
+
   test("rateLimit answers 429 with Retry-After and does not process the request", async () => {
     emu.faults.add({ step: "create", kind: "rateLimit", retryAfter: 7 });
     const res = await createForBot();
