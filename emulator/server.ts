@@ -690,6 +690,8 @@ export class OctopusEmulator {
     res.setHeader("Content-Type", reply.contentType ?? JSON_TYPE);
     res.setHeader("Content-Length", buffer.length);
     res.setHeader("X-Content-Type-Options", "nosniff");
+    // The server's own clock, as a real server's Date header is (clients may estimate skew from it).
+    res.setHeader("Date", this.now().toUTCString());
     for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     res.end(buffer);
     this.currentStats.bytesOut += buffer.length;

@@ -113,6 +113,11 @@ interface Answer {
 export class OctopusClient {
   readonly serverUrl: string;
   readonly timeoutMs: number;
+  /**
+   * Server clock minus this machine's, from the last answer's `Date` header (1 s resolution), or
+   * undefined before any answer with one.
+   */
+  serverClockOffsetMs: number | undefined;
   private readonly origin: string;
   private readonly headers: Record<string, string>;
   private readonly retry: RetryPolicy;
@@ -279,6 +284,8 @@ export class OctopusClient {
     }
 
     const { statusCode: status } = response;
+    const date = Date.parse(String(response.headers.date ?? ""));
+    if (!Number.isNaN(date)) this.serverClockOffsetMs = date - Date.now();
     const text = response.body;
     const contentType = String(response.headers["content-type"] ?? "");
     let body: unknown;

@@ -20,6 +20,20 @@ import { now, parseDuration, parseTimestamp } from "./time";
 type Props = Record<string, unknown>;
 
 /**
+ * How much earlier than the request's send time (in server time) a key may be stamped and still
+ * count as its result: the Date header's 1-second resolution plus margin. Keys created longer ago
+ * (say, by an earlier `pulumi up`) are never taken for a lost one.
+ */
+const RECONCILE_TOLERANCE_MS = 5_000;
+
+/** Creates of one user's keys with one purpose, on one server, in this process. */
+interface CreateGroup {
+  inFlight: Set<Promise<unknown>>;
+  /** Set while a create whose outcome is unknown is being reconciled. */
+  gate?: Promise<void>;
+}
+
+/**
  * The lifecycle of an Octopus API key, as the Pulumi engine drives it through the dynamic provider
  * host. One instance serves every resource in the host process, so connections and user lookups
  * are shared (and de-duplicated) across resources for the length of one `pulumi` run.
@@ -30,8 +44,8 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   private readonly users = new Map<string, Promise<OctopusUser>>();
   /** Keys this process created or claimed; a reconciliation never mistakes them for its own. */
   private readonly known = new Set<string>();
-  /** Creates under way per user and purpose, which a reconciliation waits for. */
-  private readonly creating = new Map<string, Set<Promise<unknown>>>();
+  /** Creates under way per server, user and purpose, which a reconciliation waits for. */
+  private readonly creating = new Map<string, CreateGroup>();
 
   async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
     this.config = fromConfig((key) => {
@@ -64,10 +78,9 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
       const user = await this.findUser(client, connection, inputs);
       const expires = requestedExpiry(inputs);
 
-      const started = Date.now();
       const self = !inputs.userId && !inputs.username;
-      const key = await this.createKey(client, user, inputs.purpose, expires, started, self);
-      const clockSkewMs = Date.parse(key.Created) - (started + Date.now()) / 2;
+      const { key, sentAt } = await this.createKey(client, user, inputs.purpose, expires, self);
+      const clockSkewMs = Date.parse(key.Created) - (sentAt + Date.now()) / 2;
 
       const state: ApiKeyState = {
         stateVersion: STATE_VERSION,
@@ -233,34 +246,55 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     return lookup;
   }
 
-  /** POSTs the key once; when the outcome is unknown, finds out and cleans up before failing. */
+  /**
+   * POSTs the key once; when the outcome is unknown, finds out and cleans up before failing.
+   * Returns the key and when the request was sent (for the clock-skew estimate).
+   */
   private async createKey(
     client: OctopusClient,
     user: OctopusUser,
     purpose: string,
     expires: string | undefined,
-    started: number,
     self: boolean,
-  ): Promise<OctopusApiKeyResource> {
-    const group = `${client.serverUrl}\n${user.Id}\n${purpose}`;
-    const attempt = client.createApiKey(user.Id, { purpose, expires });
-    const inFlight = this.creating.get(group) ?? new Set();
-    this.creating.set(group, inFlight.add(attempt));
-    try {
-      const key = await attempt;
+  ): Promise<{ key: OctopusApiKeyResource; sentAt: number }> {
+    const group = this.createGroup(`${client.serverUrl}\n${user.Id}\n${purpose}`);
+    // While a lost create of this user and purpose is being looked for, new ones wait: a key they
+    // made could otherwise be taken for the lost one.
+    while (group.gate) await group.gate;
+    const sentAt = Date.now();
+    const attempt = client.createApiKey(user.Id, { purpose, expires }).then((key) => {
       this.known.add(key.Id);
       return key;
+    });
+    group.inFlight.add(attempt);
+    try {
+      return { key: await attempt, sentAt };
     } catch (error) {
       if (!outcomeUnknown(error)) throw explainCreate(error, user, expires, self);
-      inFlight.delete(attempt);
-      // Creates of the same key by other resources in this run must settle first, so that the
-      // keys they return are never taken for the lost one.
-      await Promise.allSettled([...inFlight]);
-      throw await this.reconcile(client, user, purpose, started, error as OctopusError);
+      group.inFlight.delete(attempt);
+      while (group.gate) await group.gate;
+      let open = () => {};
+      group.gate = new Promise<void>((resolve) => (open = resolve));
+      try {
+        // Creates already sent settle first, so the keys they return are known.
+        while (group.inFlight.size > 0) await Promise.allSettled([...group.inFlight]);
+        throw await this.reconcile(client, user, purpose, sentAt, error as OctopusError);
+      } finally {
+        group.gate = undefined;
+        open();
+      }
     } finally {
-      inFlight.delete(attempt);
-      if (inFlight.size === 0) this.creating.delete(group);
+      group.inFlight.delete(attempt);
     }
+  }
+
+  private createGroup(name: string): CreateGroup {
+    let group = this.creating.get(name);
+    if (!group) {
+      group = { inFlight: new Set() };
+      this.creating.set(name, group);
+    }
+    return group;
   }
 
   /**
@@ -272,17 +306,20 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     client: OctopusClient,
     user: OctopusUser,
     purpose: string,
-    started: number,
+    sentAt: number,
     cause: OctopusError,
   ): Promise<OctopusError> {
     const who = `${user.Username} (${user.Id})`;
-    // Created timestamps are the server's: allow for its clock being behind ours.
-    const since = started - 10 * 60_000;
     const deadline = Date.now() + Math.min(60_000, Math.max(5_000, 2 * client.timeoutMs));
     for (let wait = 250; ; wait = Math.min(wait * 2, 4_000)) {
       let keys: OctopusApiKeyResource[];
       try {
-        keys = await client.listApiKeys(user.Id, (k) => Date.parse(k.Created) < since);
+        // Only keys created after the request was sent can be the lost one. `Created` is the
+        // server's time: the server's Date header tells how far its clock is from ours.
+        const createdSince = () =>
+          sentAt + (client.serverClockOffsetMs ?? 0) - RECONCILE_TOLERANCE_MS;
+        keys = await client.listApiKeys(user.Id, (k) => Date.parse(k.Created) < createdSince());
+        keys = keys.filter((k) => Date.parse(k.Created) >= createdSince());
       } catch (listError) {
         return new OctopusError(
           "UNKNOWN_OUTCOME",
