@@ -29,7 +29,7 @@ interface Page<T> {
   Links?: Record<string, string>;
 }
 
-/** How GET and DELETE requests are retried; POST is never retried here. */
+/** How GET and DELETE requests are retried; a POST only on 429. */
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
   maxAttempts: number;
@@ -200,7 +200,9 @@ export class OctopusClient {
     const path = `/api/users/${encodeURIComponent(userId)}/apikeys`;
     const json: Record<string, string> = { Purpose: body.purpose };
     if (body.expires !== undefined) json.Expires = body.expires;
-    const answer = await this.send("POST", path, { json });
+    // 429 means Octopus refused the request without acting on it: the only failure a create
+    // may be retried on. Anything else may have made the key, and is left to the caller.
+    const answer = await this.withRetry("POST", path, { json }, (e) => e.status === 429);
     const key = answer.body as Partial<OctopusApiKeyResource> | null;
     if (
       !key ||
@@ -235,15 +237,25 @@ export class OctopusClient {
     return this.withRetry("GET", path, options).then((a) => a.body as T);
   }
 
-  /** Sends an idempotent request, retrying transient failures with backoff and jitter. */
-  private async withRetry(method: string, path: string, options: RequestOptions): Promise<Answer> {
+  /**
+   * Sends a request, retrying transient failures with backoff and jitter (for a request that is
+   * not idempotent, only those `retryable` allows).
+   */
+  private async withRetry(
+    method: string,
+    path: string,
+    options: RequestOptions,
+    retryable: (error: OctopusError) => boolean = () => true,
+  ): Promise<Answer> {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.send(method, path, options);
       } catch (error) {
         const hint = error instanceof OctopusError ? transient.get(error) : undefined;
-        if (!hint || attempt >= this.retry.maxAttempts) throw error;
+        if (!hint || attempt >= this.retry.maxAttempts || !retryable(error as OctopusError)) {
+          throw error;
+        }
         const backoff = Math.min(
           this.retry.maxDelayMs,
           this.retry.baseDelayMs * 2 ** (attempt - 1),

@@ -560,7 +560,7 @@ function explainCommon(error: unknown): unknown {
 function withAdvice(error: OctopusError, advice: string): OctopusError {
   return new OctopusError(
     error.code,
-    `${error.message}. ${advice[0].toUpperCase()}${advice.slice(1)}.`,
+    `${error.message.replace(/\.+$/, "")}. ${advice[0].toUpperCase()}${advice.slice(1)}.`,
     {
       status: error.status,
       method: error.method,

@@ -110,7 +110,18 @@ test("retries a dropped connection and a truncated body on GET", async () => {
   expect((await client().currentUser()).Id).toBe(emulator.admin.id);
 });
 
-test("never retries a POST", async () => {
+test("retries a POST refused with 429, which Octopus did not act on", async () => {
+  emulator.faults.add({ step: "create", kind: "rateLimit", retryAfter: 0 });
+  emulator.resetStats();
+  const key = await client().createApiKey(emulator.admin.id, { purpose: "after 429" });
+  expect(emulator.hasKey(key.Id)).toBe(true);
+  expect(emulator.stats.byRoute["POST /api/users/{id}/apikeys"]).toBe(2);
+  expect(
+    emulator.liveKeys(emulator.admin.id).filter((k) => k.Purpose === "after 429"),
+  ).toHaveLength(1);
+});
+
+test("never retries a POST that may have acted (5xx)", async () => {
   emulator.faults.add({ step: "create", kind: "status", status: 503 });
   emulator.resetStats();
   const error = await failure(client().createApiKey(emulator.admin.id, { purpose: "once" }));
