@@ -26,13 +26,6 @@ type Props = Record<string, unknown>;
  */
 const RECONCILE_TOLERANCE_MS = 5_000;
 
-/** Creates of one user's keys with one purpose, on one server, in this process. */
-interface CreateGroup {
-  inFlight: Set<Promise<unknown>>;
-  /** Set while a create whose outcome is unknown is being reconciled. */
-  gate?: Promise<void>;
-}
-
 /**
  * The lifecycle of an Octopus API key, as the Pulumi engine drives it through the dynamic provider
  * host. One instance serves every resource in the host process, so connections and user lookups
@@ -45,7 +38,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   /** Keys this process created or claimed; a reconciliation never mistakes them for its own. */
   private readonly known = new Set<string>();
   /** Creates under way per server, user and purpose, which a reconciliation waits for. */
-  private readonly creating = new Map<string, CreateGroup>();
+  private readonly creating = new Map<string, Set<Promise<unknown>>>();
 
   async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
     this.config = fromConfig((key) => {
@@ -257,44 +250,31 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     expires: string | undefined,
     self: boolean,
   ): Promise<{ key: OctopusApiKeyResource; sentAt: number }> {
-    const group = this.createGroup(`${client.serverUrl}\n${user.Id}\n${purpose}`);
-    // While a lost create of this user and purpose is being looked for, new ones wait: a key they
-    // made could otherwise be taken for the lost one.
-    while (group.gate) await group.gate;
+    const inFlight = this.inFlight(`${client.serverUrl}\n${user.Id}\n${purpose}`);
     const sentAt = Date.now();
     const attempt = client.createApiKey(user.Id, { purpose, expires }).then((key) => {
       this.known.add(key.Id);
       return key;
     });
-    group.inFlight.add(attempt);
+    inFlight.add(attempt);
     try {
       return { key: await attempt, sentAt };
     } catch (error) {
       if (!outcomeUnknown(error)) throw explainCreate(error, user, expires, self);
-      group.inFlight.delete(attempt);
-      while (group.gate) await group.gate;
-      let open = () => {};
-      group.gate = new Promise<void>((resolve) => (open = resolve));
-      try {
-        // Creates already sent settle first, so the keys they return are known.
-        while (group.inFlight.size > 0) await Promise.allSettled([...group.inFlight]);
-        throw await this.reconcile(client, user, purpose, sentAt, error as OctopusError);
-      } finally {
-        group.gate = undefined;
-        open();
-      }
+      inFlight.delete(attempt);
+      throw await this.reconcile(client, user, purpose, sentAt, error as OctopusError, inFlight);
     } finally {
-      group.inFlight.delete(attempt);
+      inFlight.delete(attempt);
     }
   }
 
-  private createGroup(name: string): CreateGroup {
-    let group = this.creating.get(name);
-    if (!group) {
-      group = { inFlight: new Set() };
-      this.creating.set(name, group);
+  private inFlight(group: string): Set<Promise<unknown>> {
+    let creates = this.creating.get(group);
+    if (!creates) {
+      creates = new Set();
+      this.creating.set(group, creates);
     }
-    return group;
+    return creates;
   }
 
   /**
@@ -308,9 +288,11 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     purpose: string,
     sentAt: number,
     cause: OctopusError,
+    inFlight: Set<Promise<unknown>>,
   ): Promise<OctopusError> {
     const who = `${user.Username} (${user.Id})`;
-    const deadline = Date.now() + Math.min(60_000, Math.max(5_000, 2 * client.timeoutMs));
+    const window = reconcileWindowMs(cause, client.timeoutMs);
+    const deadline = Date.now() + window;
     for (let wait = 250; ; wait = Math.min(wait * 2, 4_000)) {
       let keys: OctopusApiKeyResource[];
       try {
@@ -320,6 +302,10 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
           sentAt + (client.serverClockOffsetMs ?? 0) - RECONCILE_TOLERANCE_MS;
         keys = await client.listApiKeys(user.Id, (k) => Date.parse(k.Created) < createdSince());
         keys = keys.filter((k) => Date.parse(k.Created) >= createdSince());
+        // Any key listed was made by a request sent before the list was answered. Other creates
+        // of this user and purpose then in flight settle first, so the keys they got are known
+        // and never taken for the lost one.
+        await Promise.allSettled([...inFlight]);
       } catch (listError) {
         return new OctopusError(
           "UNKNOWN_OUTCOME",
@@ -348,13 +334,30 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
       if (Date.now() + wait > deadline) {
         return new OctopusError(
           "UNKNOWN_OUTCOME",
-          `Creating an API key for ${who} failed (${cause.message}); Octopus shows no new key with purpose "${purpose}", so none was made. Run pulumi up again`,
+          `Creating an API key for ${who} failed (${cause.message}); Octopus shows no new key with purpose "${purpose}" after checking for ${Math.round(window / 1000)} s, so none was made. Run pulumi up again` +
+            (stillWorking(cause)
+              ? `. (If a key with that purpose created around ${new Date(sentAt).toISOString()} appears later, it is not tracked: revoke it in Octopus.)`
+              : ""),
           { method: "POST", path: cause.path, cause },
         );
       }
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
+}
+
+/** Whether the server may still be working on a request it did not answer. */
+function stillWorking(cause: OctopusError): boolean {
+  return cause.code === "TIMEOUT" || cause.status === 504;
+}
+
+/**
+ * How long to keep looking for the key of a create whose outcome is unknown. A server that
+ * answered or dropped the connection is done with the request: a short look suffices. One that
+ * has not answered in time (or a gateway that gave up on it) may still finish it: look longer.
+ */
+function reconcileWindowMs(cause: OctopusError, timeoutMs: number): number {
+  return stillWorking(cause) ? Math.min(15_000, Math.max(2_000, timeoutMs / 2)) : 1_000;
 }
 
 /**
