@@ -3,7 +3,7 @@ import https from "node:https";
 import type { Got, RequestError } from "got" with { "resolution-mode": "import" };
 import type { Credential, ResolvedConnection } from "./connection";
 import { OctopusError, OctopusErrorCode, registerSecret } from "./errors";
-import { proxyAgentFor } from "./proxy";
+import { proxyAgentFor, proxyFor } from "./proxy";
 
 /** An Octopus user, as far as this package reads it. */
 export interface OctopusUser {
@@ -82,18 +82,27 @@ function loadGot(): Promise<Got> {
   return gotModule;
 }
 
+interface Transport {
+  agent: { http: http.Agent; https: https.Agent };
+  /** The proxy the requests go through (from HTTPS_PROXY / HTTP_PROXY), if any. */
+  proxy: string | undefined;
+}
+
 /** Keep-alive agents shared by every client in the process, per server and CA. */
-const agents = new Map<string, { http: http.Agent; https: https.Agent }>();
-function agentsFor(serverUrl: string, ca: string | undefined) {
+const agents = new Map<string, Transport>();
+function agentsFor(serverUrl: string, ca: string | undefined): Transport {
   const key = `${new URL(serverUrl).origin}\n${ca ?? ""}`;
-  let pair = agents.get(key);
-  if (!pair) {
+  let transport = agents.get(key);
+  if (!transport) {
     const options = { keepAlive: true, maxSockets: 32, ...(ca ? { ca } : {}) };
     const proxied = proxyAgentFor(serverUrl, options);
-    pair = proxied ?? { http: new http.Agent(options), https: new https.Agent(options) };
-    agents.set(key, pair);
+    transport = {
+      agent: proxied ?? { http: new http.Agent(options), https: new https.Agent(options) },
+      proxy: proxied ? proxyFor(serverUrl) : undefined,
+    };
+    agents.set(key, transport);
   }
-  return pair;
+  return transport;
 }
 
 interface RequestOptions {
@@ -278,6 +287,7 @@ export class OctopusClient {
       url.searchParams.set(k, String(v));
     }
     const where = this.describe(path);
+    const transport = agentsFor(this.serverUrl, this.connection.caCertificate);
     let response;
     try {
       response = await got(url, {
@@ -289,10 +299,14 @@ export class OctopusClient {
         followRedirect: false,
         retry: { limit: 0 },
         timeout: { request: this.connection.timeoutMs },
-        agent: agentsFor(this.serverUrl, this.connection.caCertificate),
+        agent: transport.agent,
       });
     } catch (error) {
-      throw transportError(error as RequestError, method, path, where, this.connection.timeoutMs);
+      throw transportError(
+        error as RequestError,
+        { method, path, where, timeoutMs: this.connection.timeoutMs },
+        transport.proxy,
+      );
     }
 
     const { statusCode: status } = response;
@@ -329,7 +343,7 @@ export class OctopusClient {
       const location = String(response.headers.location ?? "");
       throw new OctopusError(
         "HTTP_ERROR",
-        `Octopus answered ${method} ${where} with a redirect (${status}) to ${stripCredentials(location)}; set connection.address to the server's final URL (redirects are not followed, so that credentials never leave for another address)`,
+        `Octopus answered ${method} ${where} with a redirect (${status}) to ${stripCredentials(location, url.href)}; set connection.address to the server's final URL (redirects are not followed, so that credentials never leave for another address)`,
         { status, method, path },
       );
     }
@@ -361,9 +375,9 @@ function authHeaders(credential: Credential): Record<string, string> {
     : { authorization: `Bearer ${credential.value}` };
 }
 
-function stripCredentials(url: string): string {
+function stripCredentials(url: string, base?: string): string {
   try {
-    const parsed = new URL(url);
+    const parsed = new URL(url, base);
     parsed.username = "";
     parsed.password = "";
     parsed.search = "";
@@ -416,39 +430,61 @@ function httpError(
   return error;
 }
 
+interface Attempt {
+  method: string;
+  path: string;
+  where: string;
+  timeoutMs: number;
+}
+
 function transportError(
   error: RequestError,
-  method: string,
-  path: string,
-  where: string,
-  timeoutMs: number,
+  { method, path, where, timeoutMs }: Attempt,
+  proxy: string | undefined,
 ): OctopusError {
   // got's own error carries the request options, headers (credentials) included: only its code
   // and a redacted message are kept.
+  if (TLS_CODES.test(error.code ?? "")) return tlsError(error, method, path, where);
+  const through = proxy
+    ? ` (through the proxy ${stripCredentials(proxy)} set by HTTPS_PROXY/HTTP_PROXY; list the server in NO_PROXY to bypass it)`
+    : "";
+  if (HANDSHAKE_CODES.test(error.code ?? "")) {
+    const reason = (error.cause as { reason?: unknown } | undefined)?.reason;
+    return new OctopusError(
+      "NETWORK",
+      `The TLS handshake for ${method} ${where} failed${through} (${error.code}${typeof reason === "string" ? `: ${reason}` : ""}); check the scheme and port in connection.address (https:// to a server that speaks plain http fails this way)`,
+      { method, path },
+    );
+  }
   const failure =
     error.name === "TimeoutError" || error.code === "ETIMEDOUT"
       ? new OctopusError(
           "TIMEOUT",
-          `Octopus did not answer ${method} ${where} within ${timeoutMs} ms; check the server's health, or raise connection.requestTimeout (OCTOPUS_REQUEST_TIMEOUT)`,
+          `Octopus did not answer ${method} ${where} within ${timeoutMs} ms${through}; check the server's health, or raise connection.requestTimeout (OCTOPUS_REQUEST_TIMEOUT)`,
           { method, path },
         )
       : new OctopusError(
           "NETWORK",
-          `Could not complete ${method} ${where}: ${error.message}${error.code ? ` (${error.code})` : ""}; check connection.address and that the server is reachable from this machine`,
+          `Could not complete ${method} ${where}${through}: ${error.message}${error.code ? ` (${error.code})` : ""}; check connection.address and that the server is reachable from this machine`,
           { method, path },
         );
-  if (TLS_CODES.test(error.code ?? "")) return tlsError(error, method, path, where);
   transient.set(failure, { neverSent: NOT_SENT_CODES.has(error.code ?? "") });
   return failure;
 }
 
 /** Certificate problems: retrying cannot help, configuration can. */
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
+/** A TLS handshake that failed for another reason (wrong port or scheme, no common protocol). */
+const HANDSHAKE_CODES = /^(EPROTO|ERR_SSL_)/;
 
 function tlsError(error: RequestError, method: string, path: string, where: string): OctopusError {
+  const advice =
+    error.code === "ERR_TLS_CERT_ALTNAME_INVALID"
+      ? `the certificate does not name ${new URL(where).hostname}; set connection.address to a host name the certificate lists`
+      : "if the server uses a private certificate authority, give its PEM certificate in connection.caCertificate (or OCTOPUS_CA_CERTIFICATE), or set NODE_EXTRA_CA_CERTS to its file";
   return new OctopusError(
     "NETWORK",
-    `Could not verify the TLS certificate of ${where} (${error.code}) for ${method}; if the server uses a private certificate authority, give its PEM certificate in connection.caCertificate (or OCTOPUS_CA_CERTIFICATE), or set NODE_EXTRA_CA_CERTS to its file`,
+    `Could not verify the TLS certificate of ${where} (${error.code}) for ${method}; ${advice}`,
     { method, path },
   );
 }

@@ -91,11 +91,17 @@ const SOURCES_HINT = {
     "set connection.apiKey or connection.accessToken, stack config `octopusdeploy:apiKey`, or OCTOPUS_API_KEY / OCTOPUS_ACCESS_TOKEN",
 };
 
+/** The longest server address accepted: a URL, not a document. */
+const MAX_ADDRESS = 2_048;
+
 /**
  * Normalises a server address to the form that identifies a server: `URL` lower-cases the host and
  * drops default ports; trailing slashes go, a path prefix (`https://host/octopus`) stays.
  */
 export function normalizeServerUrl(address: string): { url?: string; reason?: string } {
+  if (address.length > MAX_ADDRESS) {
+    return { reason: `is ${address.length} characters long; the limit is ${MAX_ADDRESS}` };
+  }
   let parsed: URL;
   try {
     parsed = new URL(address.trim());
@@ -172,6 +178,28 @@ export function connectionProblems(merged: Source, isUnknown: (v: unknown) => bo
       property: "connection.apiKey",
       reason:
         "is not an Octopus API key (they look like API-XXXXXXXX…); copy the whole key, or use connection.accessToken for a bearer token",
+    });
+  }
+  if (
+    typeof accessToken === "string" &&
+    !isUnknown(accessToken) &&
+    !/^[\x21-\x7e]+$/.test(accessToken)
+  ) {
+    problems.push({
+      property: "connection.accessToken",
+      reason:
+        "must be the token alone, without spaces, line breaks or other characters that cannot be sent in an HTTP header",
+    });
+  }
+  if (
+    typeof caCertificate === "string" &&
+    !isUnknown(caCertificate) &&
+    !caCertificate.includes("-----BEGIN CERTIFICATE-----")
+  ) {
+    problems.push({
+      property: "connection.caCertificate",
+      reason:
+        "must be the PEM text of the certificate (-----BEGIN CERTIFICATE----- …), not a file name; read the file into the value, or set NODE_EXTRA_CA_CERTS to its path",
     });
   }
   if (requestTimeout !== undefined && !isUnknown(requestTimeout)) {

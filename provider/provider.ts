@@ -72,8 +72,10 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
       const expires = requestedExpiry(inputs);
 
       const self = !inputs.userId && !inputs.username;
-      const { key, sentAt } = await this.createKey(client, user, inputs.purpose, expires, self);
-      const clockSkewMs = Date.parse(key.Created) - (sentAt + Date.now()) / 2;
+      // The skew is measured against the provider's clock, which rotation decisions use.
+      const before = now();
+      const key = await this.createKey(client, user, inputs.purpose, expires, self);
+      const clockSkewMs = Date.parse(key.Created) - (before + now()) / 2;
 
       const state: ApiKeyState = {
         stateVersion: STATE_VERSION,
@@ -239,17 +241,14 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     return lookup;
   }
 
-  /**
-   * POSTs the key once; when the outcome is unknown, finds out and cleans up before failing.
-   * Returns the key and when the request was sent (for the clock-skew estimate).
-   */
+  /** POSTs the key once; when the outcome is unknown, finds out and cleans up before failing. */
   private async createKey(
     client: OctopusClient,
     user: OctopusUser,
     purpose: string,
     expires: string | undefined,
     self: boolean,
-  ): Promise<{ key: OctopusApiKeyResource; sentAt: number }> {
+  ): Promise<OctopusApiKeyResource> {
     const inFlight = this.inFlight(`${client.serverUrl}\n${user.Id}\n${purpose}`);
     const sentAt = Date.now();
     const attempt = client.createApiKey(user.Id, { purpose, expires }).then((key) => {
@@ -258,7 +257,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     });
     inFlight.add(attempt);
     try {
-      return { key: await attempt, sentAt };
+      return await attempt;
     } catch (error) {
       if (!outcomeUnknown(error)) throw explainCreate(error, user, expires, self);
       inFlight.delete(attempt);
@@ -313,7 +312,8 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
           { method: "POST", path: cause.path, cause },
         );
       }
-      const lost = keys.find((k) => k.Purpose === purpose && !this.known.has(k.Id));
+      // Octopus may trim the purpose it stores.
+      const lost = keys.find((k) => k.Purpose?.trim() === purpose.trim() && !this.known.has(k.Id));
       if (lost) {
         this.known.add(lost.Id);
         try {
@@ -515,29 +515,31 @@ function explainCreate(
     }
   }
   if (error.status === 400) {
-    const said = error.errors.join(" ").toLowerCase();
-    const rules: string[] = [];
-    if (/past|future/.test(said))
-      rules.push(
-        `the expiry (${expires}) is in the past: choose a later expiresAt, or use expiresIn`,
-      );
-    if (
-      /(after|later|exceed).*(key|credential)|(key|credential).*(expir)/.test(said) &&
-      !/maxim/.test(said)
-    ) {
-      rules.push(
-        "a new key cannot outlive the API key that creates it: use a shorter expiresIn/expiresAt, or authenticate with a key that expires later",
-      );
-    }
-    if (/maxim|longer than|exceeds the/.test(said)) {
-      rules.push(
-        "the expiry is beyond the server's maximum key lifetime (366 days by default, set by an administrator): use a shorter expiresIn/expiresAt",
-      );
-    }
-    if (/purpose/.test(said)) rules.push("give a purpose that Octopus accepts");
-    if (rules.length > 0) return withAdvice(error, rules.join("; "));
+    const rules = new Set(error.errors.map((reason) => expiryRule(reason, expires)));
+    rules.delete(undefined);
+    if (rules.size > 0) return withAdvice(error, [...rules].join("; "));
   }
   return explainCommon(error);
+}
+
+/**
+ * Which of Octopus's expiry rules a 400 reason names, as advice: beyond the server's maximum;
+ * after the expiry of the key making the request; in the past. Octopus's own reason is in the
+ * message too, so an unrecognised wording loses only the advice.
+ */
+function expiryRule(reason: string, expires: string | undefined): string | undefined {
+  const text = reason.toLowerCase();
+  if (/maxim|more than \d+ days|longer than|exceeds? the/.test(text)) {
+    return "the expiry is beyond the server's maximum key lifetime (366 days by default, set by an administrator): use a shorter expiresIn/expiresAt";
+  }
+  if (/(key|credential).*(used to create|making the request|authenticat)|outlive/.test(text)) {
+    return "a new key cannot expire after the API key that creates it: use a shorter expiresIn/expiresAt, or authenticate with a key that expires later";
+  }
+  if (/past|future/.test(text)) {
+    return `the expiry (${expires ?? "the server's default"}) is not in the future by the server's clock: choose a later expiresAt, use expiresIn, or check this machine's clock`;
+  }
+  if (/purpose/.test(text)) return "give a purpose that Octopus accepts";
+  return undefined;
 }
 
 function explainCommon(error: unknown): unknown {
