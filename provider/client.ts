@@ -149,7 +149,7 @@ export class OctopusClient {
   }
 
   getUser(id: string): Promise<OctopusUser> {
-    return this.get<OctopusUser>(`/api/users/${encodeURIComponent(id)}`);
+    return this.get<OctopusUser>(`/api/users/${segment(id)}`);
   }
 
   /**
@@ -178,7 +178,7 @@ export class OctopusClient {
   ): Promise<OctopusApiKeyResource[]> {
     const keys: OctopusApiKeyResource[] = [];
     let page = await this.get<Page<OctopusApiKeyResource>>(
-      `/api/users/${encodeURIComponent(userId)}/apikeys`,
+      `/api/users/${segment(userId)}/apikeys`,
       { searchParams: { take: 100 } },
     );
     for (;;) {
@@ -193,9 +193,7 @@ export class OctopusClient {
   }
 
   getApiKey(userId: string, keyId: string): Promise<OctopusApiKeyResource> {
-    return this.get(
-      `/api/users/${encodeURIComponent(userId)}/apikeys/${encodeURIComponent(keyId)}`,
-    );
+    return this.get(`/api/users/${segment(userId)}/apikeys/${segment(keyId)}`);
   }
 
   /**
@@ -206,7 +204,7 @@ export class OctopusClient {
     userId: string,
     body: { purpose: string; expires?: string },
   ): Promise<OctopusApiKeyResource> {
-    const path = `/api/users/${encodeURIComponent(userId)}/apikeys`;
+    const path = `/api/users/${segment(userId)}/apikeys`;
     const json: Record<string, string> = { Purpose: body.purpose };
     if (body.expires !== undefined) json.Expires = body.expires;
     // 429 means Octopus refused the request without acting on it: the only failure a create
@@ -232,7 +230,7 @@ export class OctopusClient {
 
   /** Revokes a key; `false` when it was already gone (404), which is success for a revoke. */
   async revokeApiKey(userId: string, keyId: string): Promise<boolean> {
-    const path = `/api/users/${encodeURIComponent(userId)}/apikeys/${encodeURIComponent(keyId)}`;
+    const path = `/api/users/${segment(userId)}/apikeys/${segment(keyId)}`;
     try {
       await this.withRetry("DELETE", path, {});
       return true;
@@ -367,6 +365,20 @@ export class OctopusClient {
     }
     return target.pathname.slice(base.pathname.replace(/\/$/, "").length) + target.search;
   }
+}
+
+/**
+ * `value` as one encoded path segment. `.` and `..` (and nothing) cannot be one: URL resolution
+ * would drop them or climb a level, sending the request to another route.
+ */
+function segment(value: string): string {
+  if (value === "" || value === "." || value === "..") {
+    throw new OctopusError(
+      "CONFIGURATION",
+      `${JSON.stringify(value)} cannot be an Octopus id (it would change which URL is requested); if it comes from the stored state, that state was edited or is corrupt`,
+    );
+  }
+  return encodeURIComponent(value);
 }
 
 function authHeaders(credential: Credential): Record<string, string> {

@@ -93,6 +93,8 @@ const SOURCES_HINT = {
 
 /** The longest server address accepted: a URL, not a document. */
 const MAX_ADDRESS = 2_048;
+/** The longest access token accepted: far beyond a real one, well within a header's limit. */
+const MAX_TOKEN = 8_192;
 
 /**
  * Normalises a server address to the form that identifies a server: `URL` lower-cases the host and
@@ -101,6 +103,11 @@ const MAX_ADDRESS = 2_048;
 export function normalizeServerUrl(address: string): { url?: string; reason?: string } {
   if (address.length > MAX_ADDRESS) {
     return { reason: `is ${address.length} characters long; the limit is ${MAX_ADDRESS}` };
+  }
+  // URL would silently drop tabs and line breaks inside the address.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(address.trim())) {
+    return { reason: "must not contain control characters such as line breaks or tabs" };
   }
   let parsed: URL;
   try {
@@ -173,7 +180,11 @@ export function connectionProblems(merged: Source, isUnknown: (v: unknown) => bo
       problems.push({ property: `connection.${field}`, reason: "must be a string" });
     }
   }
-  if (typeof apiKey === "string" && !isUnknown(apiKey) && !/^API-[A-Za-z0-9]+$/.test(apiKey)) {
+  if (
+    typeof apiKey === "string" &&
+    !isUnknown(apiKey) &&
+    !/^API-[A-Za-z0-9]{1,252}$/.test(apiKey)
+  ) {
     problems.push({
       property: "connection.apiKey",
       reason:
@@ -189,6 +200,11 @@ export function connectionProblems(merged: Source, isUnknown: (v: unknown) => bo
       property: "connection.accessToken",
       reason:
         "must be the token alone, without spaces, line breaks or other characters that cannot be sent in an HTTP header",
+    });
+  } else if (typeof accessToken === "string" && accessToken.length > MAX_TOKEN) {
+    problems.push({
+      property: "connection.accessToken",
+      reason: `is ${accessToken.length} characters long; the limit is ${MAX_TOKEN}`,
     });
   }
   if (
