@@ -130,6 +130,8 @@ export class OctopusClient {
   private readonly origin: string;
   private readonly headers: Record<string, string>;
   private readonly retry: RetryPolicy;
+  private readonly transport: Transport;
+  private configured: Promise<Got> | undefined;
 
   constructor(
     private readonly connection: ResolvedConnection,
@@ -140,7 +142,27 @@ export class OctopusClient {
     this.origin = new URL(connection.serverUrl).origin;
     this.headers = authHeaders(connection.credential);
     this.retry = { ...DEFAULT_RETRY, ...retry };
+    this.transport = agentsFor(this.serverUrl, connection.caCertificate);
     registerSecret(connection.credential.value);
+  }
+
+  /**
+   * got, configured once for this client: merging options is most of got's cost per request,
+   * so it is done here rather than on every call.
+   */
+  private http(): Promise<Got> {
+    this.configured ??= loadGot().then((got) =>
+      got.extend({
+        headers: { ...this.headers, accept: "application/json" },
+        responseType: "text",
+        throwHttpErrors: false,
+        followRedirect: false,
+        retry: { limit: 0 },
+        timeout: { request: this.connection.timeoutMs },
+        agent: this.transport.agent,
+      }),
+    );
+    return this.configured;
   }
 
   /** The user the credentials belong to. */
@@ -279,26 +301,16 @@ export class OctopusClient {
 
   /** One HTTP exchange: JSON in, JSON out, every failure an OctopusError. */
   private async send(method: string, path: string, options: RequestOptions): Promise<Answer> {
-    const got = await loadGot();
+    const http = await this.http();
     const url = new URL(this.serverUrl + path);
     for (const [k, v] of Object.entries(options.searchParams ?? {})) {
       url.searchParams.set(k, String(v));
     }
     const where = this.describe(path);
-    const transport = agentsFor(this.serverUrl, this.connection.caCertificate);
+    const transport = this.transport;
     let response;
     try {
-      response = await got(url, {
-        method: method as "GET",
-        headers: { ...this.headers, accept: "application/json" },
-        json: options.json,
-        responseType: "text",
-        throwHttpErrors: false,
-        followRedirect: false,
-        retry: { limit: 0 },
-        timeout: { request: this.connection.timeoutMs },
-        agent: transport.agent,
-      });
+      response = await http(url, { method: method as "GET", json: options.json });
     } catch (error) {
       throw transportError(
         error as RequestError,

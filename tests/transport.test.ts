@@ -578,17 +578,18 @@ describe("HTTP_PROXY, HTTPS_PROXY and NO_PROXY in the host's environment", () =>
       [new URL(front.url).host]: "blocked.example.com:443",
     });
     try {
-      const c = new OctopusClient(
-        resolveConnection({
-          address: front.url,
-          apiKey: emulator.admin.apiKey,
-          caCertificate: certs.caPem,
-        }),
-        { maxAttempts: 1 },
-      );
+      // The client picks its proxy when it is made, as the environment stands then.
       process.env.HTTPS_PROXY = `http://proxyuser:proxy-secret@${new URL(refusing.url).host}`;
       let error: Error;
       try {
+        const c = new OctopusClient(
+          resolveConnection({
+            address: front.url,
+            apiKey: emulator.admin.apiKey,
+            caCertificate: certs.caPem,
+          }),
+          { maxAttempts: 1 },
+        );
         error = await failure(c.currentUser());
       } finally {
         delete process.env.HTTPS_PROXY;
