@@ -27,7 +27,7 @@ import type { Got } from "got" with { "resolution-mode": "import" };
 import { OctopusEmulator } from "../emulator/server";
 import { OctopusApiKey } from "../provider";
 import { OctopusClient } from "../provider/client";
-import { Engine } from "../tests/support/engine";
+import { emulatorEnv, Engine } from "../tests/support/engine";
 import { captureProviderText } from "../tests/support/mocks";
 
 /** The repository root, where the engine would run the host (dist/scripts/bench.js → ../..). */
@@ -124,13 +124,6 @@ async function pool<T>(
   return results;
 }
 
-/** The environment of a provider host: the emulator's admin, and no other OCTOPUS_* setting. */
-function hostEnv(emulator: OctopusEmulator): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith("OCTOPUS_")) delete env[name];
-  return { ...env, OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: emulator.admin.apiKey };
-}
-
 /**
  * The `__provider` texts the engine would store for an OctopusApiKey, for a trivial dynamic
  * provider (cold start baseline) and for one that only waits `waitMs` per create and delete (the
@@ -192,7 +185,7 @@ async function runHost(
   o: Options,
   label: string,
 ): Promise<HostPhase> {
-  const engine = await Engine.start({ env: hostEnv(emulator), providerText: text });
+  const engine = await Engine.start({ env: emulatorEnv(emulator), providerText: text });
   try {
     const names = Array.from({ length: o.n }, (_, i) => `key-${i}`);
     const program = (i: number) => ({
@@ -318,7 +311,7 @@ async function lookupBytes(emulator: OctopusEmulator): Promise<number> {
 /** Milliseconds from spawning a host to its first Create's completion (Configure, Check, Create). */
 async function coldStart(emulator: OctopusEmulator, text: string, label: string): Promise<number> {
   const started = performance.now();
-  const engine = await Engine.start({ env: hostEnv(emulator), providerText: text });
+  const engine = await Engine.start({ env: emulatorEnv(emulator), providerText: text });
   try {
     await engine.up("cold", {
       purpose: `${PURPOSE} cold start ${label}`,

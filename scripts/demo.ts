@@ -6,7 +6,7 @@
  * machines where the CLI cannot be installed) it says so and drives the quickstart's own resource
  * through the real @pulumi/pulumi provider host, step by step, as the engine would.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -46,18 +46,23 @@ async function withPulumiCli(emulator: OctopusEmulator): Promise<void> {
     OCTOPUS_URL: emulator.url,
     OCTOPUS_API_KEY: emulator.admin.apiKey,
   };
-  const run = (...args: string[]) => {
-    console.log(`\n$ pulumi ${args.join(" ")}`);
-    const result = spawnSync("pulumi", args, { cwd: root, env, stdio: "inherit" });
-    if (result.status !== 0) throw new Error(`pulumi ${args[0]} failed (exit ${result.status})`);
-  };
+  // Asynchronous on purpose: the emulator answers from this process while pulumi runs.
+  const run = (...args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      console.log(`\n$ pulumi ${args.join(" ")}`);
+      spawn("pulumi", args, { cwd: root, env, stdio: "inherit" })
+        .on("error", reject)
+        .on("exit", (code) =>
+          code === 0 ? resolve() : reject(new Error(`pulumi ${args[0]} failed (exit ${code})`)),
+        );
+    });
   try {
-    run("stack", "init", "demo", "--secrets-provider", "passphrase");
-    run("up", "--yes", "--skip-preview");
+    await run("stack", "init", "demo", "--secrets-provider", "passphrase");
+    await run("up", "--yes", "--skip-preview");
     showServer(emulator, emulator.serviceAccount.id);
-    run("destroy", "--yes", "--skip-preview");
+    await run("destroy", "--yes", "--skip-preview");
     showServer(emulator, emulator.serviceAccount.id);
-    run("stack", "rm", "demo", "--yes");
+    await run("stack", "rm", "demo", "--yes");
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
     fs.rmSync(path.join(root, "Pulumi.demo.yaml"), { force: true });

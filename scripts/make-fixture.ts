@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { OctopusEmulator } from "../emulator/server";
 import { STATE_VERSION } from "../provider/state";
-import { Engine, repoRoot } from "../tests/support/engine";
+import { emulatorEnv, Engine, repoRoot } from "../tests/support/engine";
 
 export const FIXTURE_DIR = path.join(repoRoot, "tests", "__fixtures__");
 
@@ -60,11 +60,7 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const emulator = await OctopusEmulator.start({ seed: 1 });
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith("OCTOPUS_")) delete env[name];
-  const engine = await Engine.start({
-    env: { ...env, OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: emulator.admin.apiKey },
-  });
+  const engine = await Engine.start({ env: emulatorEnv(emulator) });
   try {
     // One resource per way of choosing the user, between them every optional input.
     const programs: Record<string, Record<string, unknown>> = {

@@ -1,6 +1,6 @@
 import type { FaultRule, FaultStep } from "../emulator/faults";
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, realProviderText } from "./support/engine";
+import { Engine, hostEnv, realProviderText } from "./support/engine";
 
 // The fault matrix: every fault the emulator can inject, at every step the provider takes,
 // through the real provider host. After each case the emulator's keys and the engine's state
@@ -24,12 +24,6 @@ let emulator: OctopusEmulator;
 let engine: Engine;
 const messages: string[] = [];
 const figures = { cases: 0, operations: 0, failures: 0, orphans: 0, phantoms: 0 };
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith("OCTOPUS_")) delete env[name];
-  return { ...env, ...extra };
-}
 
 /** Runs one operation, recording its failure message instead of throwing. */
 async function attempt(operation: () => Promise<unknown>): Promise<boolean> {
@@ -65,7 +59,7 @@ async function expectAgreement(purpose: string): Promise<void> {
 beforeAll(async () => {
   emulator = await OctopusEmulator.start();
   engine = await Engine.start({
-    env: cleanEnv({
+    env: hostEnv({
       OCTOPUS_URL: emulator.url,
       OCTOPUS_API_KEY: emulator.admin.apiKey,
       OCTOPUS_REQUEST_TIMEOUT: "500",

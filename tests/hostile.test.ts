@@ -1,7 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { OctopusEmulator } from "../emulator/server";
-import { Engine } from "./support/engine";
+import { Engine, hostEnv } from "./support/engine";
 import type { CheckFailure } from "./support/host";
 
 // Hostile input through the real provider host: values of the wrong type, huge strings, control
@@ -74,14 +74,6 @@ async function startRecorder(target: string): Promise<Recorder> {
   };
 }
 
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (name.startsWith("OCTOPUS_") || /^(https?|no|all|grpc)_proxy$/i.test(name)) delete env[name];
-  }
-  return { ...env, ...extra };
-}
-
 /** Runs `body`, returning what it threw (or undefined). */
 async function caught(body: () => Promise<unknown>): Promise<Error | undefined> {
   try {
@@ -138,7 +130,7 @@ beforeAll(async () => {
   emulator = await OctopusEmulator.start();
   recorder = await startRecorder(emulator.url);
   engine = await Engine.start({
-    env: cleanEnv({ OCTOPUS_URL: recorder.url, OCTOPUS_API_KEY: emulator.admin.apiKey }),
+    env: hostEnv({ OCTOPUS_URL: recorder.url, OCTOPUS_API_KEY: emulator.admin.apiKey }),
   });
 });
 afterAll(async () => {
@@ -343,7 +335,7 @@ describe("a server URL with embedded credentials", () => {
   test("in OCTOPUS_URL: the same, and the host prints no password", async () => {
     for (const address of addresses()) {
       const other = await Engine.start({
-        env: cleanEnv({ OCTOPUS_URL: address, OCTOPUS_API_KEY: emulator.admin.apiKey }),
+        env: hostEnv({ OCTOPUS_URL: address, OCTOPUS_API_KEY: emulator.admin.apiKey }),
       });
       try {
         tally.cases++;

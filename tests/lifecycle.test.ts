@@ -1,5 +1,5 @@
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, realProviderText } from "./support/engine";
+import { Engine, hostEnv, realProviderText } from "./support/engine";
 import { HostCallError } from "./support/host";
 
 // The whole lifecycle through the real @pulumi/pulumi provider host, spawned as the engine spawns
@@ -8,16 +8,10 @@ import { HostCallError } from "./support/host";
 let emulator: OctopusEmulator;
 let engine: Engine;
 
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith("OCTOPUS_")) delete env[name];
-  return { ...env, ...extra };
-}
-
 beforeAll(async () => {
   emulator = await OctopusEmulator.start();
   engine = await Engine.start({
-    env: cleanEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: emulator.admin.apiKey }),
+    env: hostEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: emulator.admin.apiKey }),
   });
 });
 afterAll(async () => {
@@ -105,7 +99,7 @@ test("a change of credentials alone updates in place and keeps every output, the
   expect(emulator.hasKey(before.apiKeyId as string)).toBe(true);
   // Destroy uses the stored, newer credentials, whatever the environment says.
   const elsewhere = await Engine.start({
-    env: cleanEnv({
+    env: hostEnv({
       OCTOPUS_URL: "https://wrong.example.com",
       OCTOPUS_API_KEY: "API-WRONGKEY00000000",
     }),
@@ -144,7 +138,7 @@ test("a delete that Octopus refuses fails and the resource stays in state", asyn
   await engine.up("kept", { purpose: "kept on failure" });
   const id = engine.state.get("kept")?.id as string;
   const stranger = await Engine.start({
-    env: cleanEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: "API-NOTAVALIDKEY000000000" }),
+    env: hostEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: "API-NOTAVALIDKEY000000000" }),
   });
   try {
     stranger.state.set("kept", engine.state.get("kept")!);
@@ -192,7 +186,7 @@ test("bad input fails in check and sends nothing to Octopus", async () => {
 
 test("credentials from stack config are used and never stored", async () => {
   const configured = await Engine.start({
-    env: cleanEnv(),
+    env: hostEnv(),
     config: {
       "octopusdeploy:address": `${emulator.url}/`,
       "octopusdeploy:apiKey": emulator.admin.apiKey,
@@ -214,7 +208,7 @@ test("credentials from stack config are used and never stored", async () => {
 test("a service account's access token works as the credential", async () => {
   const token = emulator.issueAccessToken(emulator.serviceAccount.id);
   const bearer = await Engine.start({
-    env: cleanEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_ACCESS_TOKEN: token }),
+    env: hostEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_ACCESS_TOKEN: token }),
   });
   try {
     await bearer.up("bearer", { purpose: "via token" });

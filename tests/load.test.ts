@@ -1,6 +1,6 @@
 import type { FaultKind } from "../emulator/faults";
 import { OctopusEmulator } from "../emulator/server";
-import { Engine } from "./support/engine";
+import { emulatorEnv, Engine } from "./support/engine";
 
 // Load with faults: 200 keys for one user, all with the same purpose (the hardest case for
 // telling a lost create's key from the others), created and destroyed through one provider host
@@ -43,11 +43,7 @@ function liveLoadKeys(): string[] {
 
 beforeAll(async () => {
   emulator = await OctopusEmulator.start({ seed: 7 });
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith("OCTOPUS_")) delete env[name];
-  engine = await Engine.start({
-    env: { ...env, OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: emulator.admin.apiKey },
-  });
+  engine = await Engine.start({ env: emulatorEnv(emulator) });
 });
 afterAll(async () => {
   await engine?.close();

@@ -1,5 +1,5 @@
 import { OctopusEmulator } from "../emulator/server";
-import { Engine } from "./support/engine";
+import { emulatorEnv, Engine } from "./support/engine";
 import { HostCallError } from "./support/host";
 
 // Request counts (not times, which depend on the machine) for many keys through one real provider
@@ -34,11 +34,7 @@ afterAll(async () => {
 
 /** A new host (so an empty lookup cache), authenticated as the emulator's administrator. */
 async function startEngine(): Promise<Engine> {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith("OCTOPUS_")) delete env[name];
-  engine = await Engine.start({
-    env: { ...env, OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: emulator.admin.apiKey },
-  });
+  engine = await Engine.start({ env: emulatorEnv(emulator) });
   return engine;
 }
 

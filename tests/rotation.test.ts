@@ -1,5 +1,5 @@
 import { OctopusEmulator } from "../emulator/server";
-import { Engine } from "./support/engine";
+import { emulatorEnv, Engine } from "./support/engine";
 import { HostCallError } from "./support/host";
 
 // Rotation through the real provider host against the emulator, with a moved clock: each
@@ -12,15 +12,7 @@ let emulator: OctopusEmulator;
 const stored = new Map<string, Engine["state"] extends Map<string, infer R> ? R : never>();
 
 function env(at: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const base = { ...process.env };
-  for (const name of Object.keys(base)) if (name.startsWith("OCTOPUS_")) delete base[name];
-  return {
-    ...base,
-    OCTOPUS_URL: emulator.url,
-    OCTOPUS_API_KEY: emulator.admin.apiKey,
-    OCTOPUS_APIKEY_FAKE_NOW: new Date(at).toISOString(),
-    ...extra,
-  };
+  return emulatorEnv(emulator, { OCTOPUS_APIKEY_FAKE_NOW: new Date(at).toISOString(), ...extra });
 }
 
 /** One `pulumi` run at time `at`: a fresh host that sees the state the previous runs left. */

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { OctopusEmulator, type SeededUser } from "../emulator/server";
 import { STATE_VERSION } from "../provider/state";
 import { type Fixture, type FixtureResource, fixturePaths } from "../scripts/make-fixture";
-import { Engine, realProviderText, repoRoot } from "./support/engine";
+import { emulatorEnv, Engine, realProviderText, repoRoot } from "./support/engine";
 import { HostCallError } from "./support/host";
 
 // Resources outlive releases: state written by one build is refreshed, replaced and destroyed by
@@ -17,19 +17,10 @@ let emulator: OctopusEmulator;
 let engine: Engine;
 let currentText: string;
 
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name.startsWith("OCTOPUS_")) delete env[name];
-  return { ...env, ...extra };
-}
-
-const hostEnv = () =>
-  cleanEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: emulator.admin.apiKey });
-
 beforeAll(async () => {
   emulator = await OctopusEmulator.start();
   currentText = (await realProviderText()).text;
-  engine = await Engine.start({ env: hostEnv(), providerText: currentText });
+  engine = await Engine.start({ env: emulatorEnv(emulator), providerText: currentText });
 });
 afterAll(async () => {
   await engine?.close();
@@ -224,7 +215,11 @@ for (const method of ["configure", "check", "diff", "create", "read", "update", 
 
     // Build B: a host in the other project. The stored provider text is unchanged, and only
     // names the package, so it now runs build B's code.
-    later = await Engine.start({ cwd: project, env: hostEnv(), providerText: currentText });
+    later = await Engine.start({
+      cwd: project,
+      env: emulatorEnv(emulator),
+      providerText: currentText,
+    });
     later.state.set("upgraded", structuredClone(created));
 
     expect(await later.refresh("upgraded")).toBe("kept");

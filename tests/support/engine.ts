@@ -6,6 +6,24 @@ import { captureProviderText, Registration } from "./mocks";
 
 type Props = Record<string, unknown>;
 
+/** Settings that would steer a provider host away from a test's setup: Octopus's and proxies. */
+const STEERING = /^(OCTOPUS_|(https?|no|all|grpc)_proxy$)/i;
+
+/** This process's environment without Octopus or proxy settings, plus `extra`. */
+export function hostEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) if (STEERING.test(name)) delete env[name];
+  return { ...env, ...extra };
+}
+
+/** {@link hostEnv} pointed at an emulator, authenticated as its administrator. */
+export function emulatorEnv(
+  emulator: { url: string; admin: { apiKey: string } },
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return hostEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: emulator.admin.apiKey, ...extra });
+}
+
 /** The repository root: a Pulumi project (it holds Pulumi.yaml), where the engine runs the host. */
 export const repoRoot = path.resolve(__dirname, "..", "..", "..");
 
