@@ -23,6 +23,9 @@ const STEPS: FaultStep[] = ["lookup", "create", "read", "revoke"];
 let emulator: OctopusEmulator;
 let engine: Engine;
 const messages: string[] = [];
+/** Every secret key the run created, and every output that is not declared secret. */
+const createdSecrets = new Set<string>();
+const plainOutputs: string[] = [];
 const figures = { cases: 0, operations: 0, failures: 0, orphans: 0, phantoms: 0 };
 
 /** Runs one operation, recording its failure message instead of throwing. */
@@ -42,6 +45,11 @@ async function attempt(operation: () => Promise<unknown>): Promise<boolean> {
 /** Live keys with `purpose` on the emulator must be exactly the keys state tracks with it. */
 async function expectAgreement(purpose: string): Promise<void> {
   await emulator.idle();
+  for (const { outputs } of engine.state.values()) {
+    const { apiKey, connection: _secret, ...plain } = outputs;
+    createdSecrets.add(String(apiKey));
+    plainOutputs.push(JSON.stringify(plain));
+  }
   const live = emulator
     .liveKeys()
     .filter((k) => k.Purpose === purpose)
@@ -110,20 +118,20 @@ test.each(cases)("%s at %s: state and server agree", async (name, step, rule) =>
 
 test("no secret appears in any message, stack, host output, provider text or plain output", async () => {
   const { text } = await realProviderText();
-  const created = [...engine.state.values()].map((r) => String(r.outputs.apiKey));
-  const haystack = [...messages, engine.host.output(), text].join("\n");
-  const secrets = [emulator.admin.apiKey, ...created];
+  const haystack = [...messages, engine.host.output(), text, ...plainOutputs].join("\n");
+  const secrets = [emulator.admin.apiKey, ...createdSecrets];
   const leaks = secrets.filter((s) => s && haystack.includes(s)).length;
   const shaped = haystack.match(/API-[A-Z0-9]{16,}/g) ?? [];
   console.log(
     `fault matrix: ${figures.cases} cases, ${emulator.faults.total()} faults injected, ` +
       `${figures.operations} operations (${figures.failures} failed cleanly), ` +
       `${figures.orphans} orphans, ${figures.phantoms} phantoms, ${leaks + shaped.length} leaks ` +
-      `in ${messages.length} messages and ${engine.host.output().length} bytes of host output`,
+      `in ${messages.length} messages, ${plainOutputs.length} plain output sets and ${engine.host.output().length} bytes of host output`,
   );
   expect(figures.cases).toBe(cases.length);
   expect(emulator.faults.total()).toBeGreaterThanOrEqual(cases.length);
   expect(figures.orphans + figures.phantoms).toBe(0);
+  expect(createdSecrets.size).toBeGreaterThan(10);
   expect(leaks).toBe(0);
   expect(shaped).toEqual([]);
 });
