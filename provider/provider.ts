@@ -90,7 +90,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         serverUrl: connection.serverUrl,
         expired: false,
         rotateAt: rotateAt(key.Expires ?? null, inputs.rotateBefore ?? null),
-        userSelector: inputs.userId ? "id" : inputs.username ? "username" : "me",
+        userSelector: userSelector(inputs),
         expiresAt: inputs.expiresAt ?? null,
         expiresIn: inputs.expiresIn ?? null,
         rotateBefore: inputs.rotateBefore ?? null,
@@ -142,7 +142,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
       const rotateBefore = inputs.rotateBefore ?? null;
       const outs: ApiKeyState = {
         ...state,
-        userSelector: inputs.userId ? "id" : inputs.username ? "username" : "me",
+        userSelector: userSelector(inputs),
         expiresAt: inputs.expiresAt ?? null,
         expiresIn: inputs.expiresIn ?? null,
         rotateBefore,
@@ -444,8 +444,12 @@ function updatedInPlace(state: ApiKeyState, inputs: ApiKeyInputs): boolean {
     (inputs.rotateBefore ?? null) !== state.rotateBefore ||
     (inputs.expiresAt ?? null) !== state.expiresAt ||
     (inputs.expiresIn ?? null) !== state.expiresIn ||
-    (inputs.userId ? "id" : inputs.username ? "username" : "me") !== state.userSelector
+    userSelector(inputs) !== state.userSelector
   );
+}
+
+function userSelector(inputs: ApiKeyInputs): ApiKeyState["userSelector"] {
+  return inputs.userId ? "id" : inputs.username ? "username" : "me";
 }
 
 function stableJson(value: unknown): string {
