@@ -82,7 +82,8 @@ export interface ChosenFault {
   retryAfter: number;
 }
 
-const KINDS: ReadonlySet<string> = new Set<FaultKind>([
+/** Every kind of fault the emulator can inject. */
+export const FAULT_KINDS: readonly FaultKind[] = [
   "latency",
   "status",
   "rateLimit",
@@ -91,7 +92,8 @@ const KINDS: ReadonlySet<string> = new Set<FaultKind>([
   "html",
   "invalidJson",
   "noApiKey",
-]);
+];
+const KINDS: ReadonlySet<string> = new Set<FaultKind>(FAULT_KINDS);
 const STEPS: ReadonlySet<string> = new Set<FaultStep>([
   "lookup",
   "create",

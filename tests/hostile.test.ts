@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { OctopusEmulator } from "../emulator/server";
 import { Engine, hostEnv } from "./support/engine";
+import { forwardTo } from "./support/forward";
 import type { CheckFailure } from "./support/host";
 
 // Hostile input through the real provider host: values of the wrong type, huge strings, control
@@ -34,28 +35,12 @@ interface Recorder {
 
 /** A reverse proxy to the emulator that records each request's method and raw target. */
 async function startRecorder(target: string): Promise<Recorder> {
-  const upstream = new URL(target);
-  const agent = new http.Agent({ keepAlive: true });
+  const { forward, close: closeUpstream } = forwardTo(target);
   let seen: string[] = [];
   const server = http.createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     everything.push(`${req.method} ${req.url}`);
-    const forwarded = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: upstream.host },
-        agent,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forwarded.on("error", () => res.destroy());
-    req.pipe(forwarded);
+    forward(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -66,7 +51,7 @@ async function startRecorder(target: string): Promise<Recorder> {
       return taken;
     },
     async close() {
-      agent.destroy();
+      closeUpstream();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

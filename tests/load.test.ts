@@ -1,4 +1,4 @@
-import type { FaultKind } from "../emulator/faults";
+import { FAULT_KINDS } from "../emulator/faults";
 import { OctopusEmulator } from "../emulator/server";
 import { emulatorEnv, Engine } from "./support/engine";
 
@@ -10,16 +10,6 @@ const N = 200;
 const PARALLELISM = 16;
 const FAULT_RATE = 0.05;
 const PURPOSE = "load test";
-const KINDS: FaultKind[] = [
-  "latency",
-  "status",
-  "rateLimit",
-  "dropBefore",
-  "dropAfter",
-  "html",
-  "invalidJson",
-  "noApiKey",
-];
 
 let emulator: OctopusEmulator;
 let engine: Engine;
@@ -53,7 +43,7 @@ afterAll(async () => {
 test(`${N} keys at parallelism ${PARALLELISM} with ${FAULT_RATE * 100}% random faults: nothing lost, nothing left`, async () => {
   const started = Date.now();
   const names = Array.from({ length: N }, (_, i) => `load-${i}`);
-  emulator.faults.random({ rate: FAULT_RATE, kinds: KINDS, ms: 200, seed: 42 });
+  emulator.faults.random({ rate: FAULT_RATE, kinds: [...FAULT_KINDS], ms: 200, seed: 42 });
 
   let createFailures = 0;
   await pool(names, async (name) => {

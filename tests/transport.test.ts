@@ -12,6 +12,7 @@ import { resolveConnection } from "../provider/connection";
 import { OctopusError } from "../provider/errors";
 import { bypassesProxy } from "../provider/proxy";
 import { Engine } from "./support/engine";
+import { forwardTo } from "./support/forward";
 import { HostCallError } from "./support/host";
 
 // The transport under the Octopus client, through the client itself and through the real provider
@@ -154,28 +155,12 @@ async function startFront(
     answer?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   } = {},
 ): Promise<Front> {
-  const upstream = new URL(target);
-  const agent = new http.Agent({ keepAlive: true });
+  const { forward, close: closeUpstream } = forwardTo(target);
   const front: Front = { url: "", connections: 0, requests: [], close: async () => undefined };
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     front.requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
     if (options.answer?.(req, res)) return;
-    const forwarded = http.request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: upstream.host },
-        agent,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forwarded.on("error", () => res.destroy());
-    req.pipe(forwarded);
+    forward(req, res);
   };
   const server = options.tls
     ? https.createServer({ ...options.tls }, handler)
@@ -186,7 +171,7 @@ async function startFront(
   const port = await listen(server);
   front.url = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
   front.close = async () => {
-    agent.destroy();
+    closeUpstream();
     await closeServer(server);
   };
   return front;
