@@ -19,6 +19,9 @@ import { now, parseDuration, parseTimestamp } from "./time";
 
 type Props = Record<string, unknown>;
 
+/** The methods the dynamic provider host calls, besides `configure`. */
+const LIFECYCLE = ["check", "diff", "create", "read", "update", "delete"] as const;
+
 /**
  * How much earlier than the request's send time (in server time) a key may be stamped and still
  * count as its result: the Date header's 1-second resolution plus margin. Keys created longer ago
@@ -39,6 +42,17 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   private readonly known = new Set<string>();
   /** Creates under way per server, user and purpose, which a reconciliation waits for. */
   private readonly creating = new Map<string, Set<Promise<unknown>>>();
+
+  /**
+   * Called by the serialized stub (stub.ts) when the host configures it: puts this provider's
+   * lifecycle methods on the host's provider object, then configures.
+   */
+  attach(target: object, req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+    for (const method of LIFECYCLE) {
+      Object.assign(target, { [method]: this[method].bind(this) });
+    }
+    return this.configure(req);
+  }
 
   async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
     this.config = fromConfig((key) => {

@@ -6,7 +6,7 @@ import { repoRoot, realProviderText } from "./support/engine";
 
 const MAX_BYTES = 2048;
 const PACKAGE = "pulumi-octopus-apikey";
-const METHODS = ["configure", "check", "diff", "create", "read", "update", "delete"];
+const LIFECYCLE = ["check", "diff", "create", "read", "update", "delete"];
 
 // Recognisable fakes: if any part of the connection were captured, these would show up.
 const FAKE_API_KEY = "API-PROVIDERTEXTFAKEKEY0000000001";
@@ -45,7 +45,7 @@ test("the provider text holds no credential given to the resource", async () => 
 test(`the provider text requires nothing but "${PACKAGE}"`, async () => {
   const { text } = await captured();
   const requires = [...text.matchAll(/\brequire\b\s*(\(\s*[^)]*\))?/g)].map((m) => m[0]);
-  expect(requires).toHaveLength(METHODS.length);
+  expect(requires).toHaveLength(1);
   for (const call of requires) expect(call).toBe(`require("${PACKAGE}")`);
   // Nothing else that could load code or pin a location.
   expect(text).not.toMatch(/\bimport\s*\(/);
@@ -53,16 +53,22 @@ test(`the provider text requires nothing but "${PACKAGE}"`, async () => {
   expect(text).not.toContain(repoRoot);
 });
 
-test("each method of the provider text forwards its arguments to the package's provider", async () => {
+test("configuring the provider text attaches the installed package's provider to the host's object", async () => {
   const { text } = await captured();
   // Evaluated as the host's require-from-string does (a CommonJS module body), with a stand-in
   // package that records what it is asked for.
   const loaded: string[] = [];
   const calls: Array<[string, unknown[]]> = [];
   const standIn = {
-    provider: Object.fromEntries(
-      METHODS.map((m) => [m, (...args: unknown[]) => (calls.push([m, args]), `${m} result`)]),
-    ),
+    provider: {
+      attach(target: Record<string, unknown>, req: unknown) {
+        calls.push(["attach", [req]]);
+        for (const m of LIFECYCLE) {
+          target[m] = (...args: unknown[]) => (calls.push([m, args]), `${m} result`);
+        }
+        return "configured";
+      },
+    },
   };
   const mod = { exports: {} as { handler?: () => Record<string, (...a: unknown[]) => unknown> } };
   new Function("exports", "require", "module", text)(
@@ -70,13 +76,32 @@ test("each method of the provider text forwards its arguments to the package's p
     (id: string) => (loaded.push(id), standIn),
     mod,
   );
-  const provider = mod.exports.handler?.();
-  expect(Object.keys(provider ?? {}).sort()).toEqual([...METHODS].sort());
-  // Nothing is loaded until a method runs: evaluating old state never fails on its own.
+  const provider = mod.exports.handler?.() as Record<string, (...a: unknown[]) => unknown>;
+  expect(Object.keys(provider)).toEqual(["configure"]);
+  // Nothing is loaded until the host configures: evaluating old state never fails on its own.
   expect(loaded).toEqual([]);
-  for (const method of METHODS) {
-    expect(provider?.[method]("id-1", { a: 1 }, { b: 2 })).toBe(`${method} result`);
-  }
-  expect(calls).toEqual(METHODS.map((m) => [m, ["id-1", { a: 1 }, { b: 2 }]]));
+
+  // The host calls configure as a method of the object it deserialized, then looks methods up.
+  const req = { config: {} };
+  expect(provider.configure(req)).toBe("configured");
   expect(new Set(loaded)).toEqual(new Set([PACKAGE]));
+  for (const method of LIFECYCLE) {
+    expect(provider[method]("id-1", { a: 1 }, { b: 2 })).toBe(`${method} result`);
+  }
+  expect(calls).toEqual([
+    ["attach", [req]],
+    ...LIFECYCLE.map((m) => [m, ["id-1", { a: 1 }, { b: 2 }]]),
+  ]);
+});
+
+test("the real provider attaches every lifecycle method, bound to itself", async () => {
+  const { provider } = await import("../provider/index.js");
+  const target: Record<string, unknown> = {};
+  await provider.attach(target, { config: { get: () => undefined } } as never);
+  expect(Object.keys(target).sort()).toEqual([...LIFECYCLE].sort());
+  const check = target.check as (olds: object, news: object) => Promise<{ failures: unknown[] }>;
+  const result = await check({}, { purpose: 42 });
+  expect(result.failures).toEqual(
+    expect.arrayContaining([expect.objectContaining({ property: "purpose" })]),
+  );
 });
