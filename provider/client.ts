@@ -307,7 +307,6 @@ export class OctopusClient {
       url.searchParams.set(k, String(v));
     }
     const where = this.describe(path);
-    const transport = this.transport;
     let response;
     try {
       response = await http(url, { method: method as "GET", json: options.json });
@@ -315,7 +314,7 @@ export class OctopusClient {
       throw transportError(
         error as RequestError,
         { method, path, where, timeoutMs: this.connection.timeoutMs },
-        transport.proxy,
+        this.transport.proxy,
       );
     }
 
