@@ -36,6 +36,8 @@ export interface ResolvedConnection {
   credential: Credential;
   timeoutMs: number;
   caCertificate: string | undefined;
+  /** Where the address and the credential came from, for messages: `connection.address`, `stack config octopusdeploy:address`, `OCTOPUS_URL`… */
+  sources?: { address: string; credential: string };
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;

@@ -1,0 +1,87 @@
+import type { ApiKeyInputs } from "./inputs";
+import { isUnknown } from "./inputs";
+import { rotationDue } from "./rotation";
+import type { ApiKeyState } from "./state";
+import { now, parseDuration, parseTimestamp } from "./time";
+
+type Props = Record<string, unknown>;
+
+/** The inputs whose change replaces the key (create the new one first, then revoke the old). */
+export function replacedProperties(
+  state: ApiKeyState,
+  inputs: ApiKeyInputs,
+  serverUrl: string | undefined,
+): string[] {
+  const replaces: string[] = [];
+  const changed = (property: keyof ApiKeyInputs, differs: () => boolean) => {
+    if (isUnknown(inputs[property]) || differs()) replaces.push(property);
+  };
+
+  changed("purpose", () => inputs.purpose !== state.purpose);
+
+  if (inputs.userId !== undefined) {
+    changed("userId", () => inputs.userId !== state.userId);
+  } else if (inputs.username !== undefined) {
+    changed("username", () => inputs.username?.toLowerCase() !== state.username.toLowerCase());
+  } else if (state.userSelector !== "me") {
+    // From a named user to "the caller": without asking the server, it cannot be the same user.
+    replaces.push(state.userSelector === "id" ? "userId" : "username");
+  }
+
+  if (inputs.expiresAt !== undefined) {
+    changed(
+      "expiresAt",
+      () =>
+        state.expiresAt === null ||
+        parseTimestamp(inputs.expiresAt as string) !== parseTimestamp(state.expiresAt),
+    );
+  } else if (inputs.expiresIn !== undefined) {
+    changed(
+      "expiresIn",
+      () =>
+        state.expiresIn === null ||
+        parseDuration(inputs.expiresIn as string) !== parseDuration(state.expiresIn),
+    );
+  } else if (state.expiresAt !== null || state.expiresIn !== null) {
+    replaces.push(state.expiresAt !== null ? "expiresAt" : "expiresIn");
+  }
+
+  const connection = inputs.connection as Record<string, unknown> | undefined;
+  if (isUnknown(connection) || isUnknown(connection?.address) || serverUrl !== state.serverUrl) {
+    replaces.push("connection");
+  }
+
+  changed(
+    "rotationTriggers",
+    () => stableJson(inputs.rotationTriggers ?? null) !== stableJson(state.rotationTriggers),
+  );
+
+  if (!isUnknown(inputs.rotateBefore)) {
+    if (rotationDue(state.expires, inputs.rotateBefore ?? null, now(), state.clockSkewMs))
+      replaces.push("rotateBefore");
+  }
+  return replaces;
+}
+
+/** Changes that keep the key: credentials, rotateBefore outside the window, equivalent spellings. */
+export function updatedInPlace(state: ApiKeyState, inputs: ApiKeyInputs): boolean {
+  return (
+    stableJson(inputs.connection ?? null) !== stableJson(state.connection) ||
+    (inputs.rotateBefore ?? null) !== state.rotateBefore ||
+    (inputs.expiresAt ?? null) !== state.expiresAt ||
+    (inputs.expiresIn ?? null) !== state.expiresIn ||
+    userSelector(inputs) !== state.userSelector
+  );
+}
+
+export function userSelector(inputs: ApiKeyInputs): ApiKeyState["userSelector"] {
+  return inputs.userId ? "id" : inputs.username ? "username" : "me";
+}
+
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Props).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
