@@ -36,6 +36,11 @@ export interface ResolvedConnection {
   credential: Credential;
   timeoutMs: number;
   caCertificate: string | undefined;
+  /**
+   * Where the address and credential came from, as people name them (`connection.address`,
+   * `stack config octopusdeploy:address`, `OCTOPUS_URL`), for advice in messages.
+   */
+  sources?: { address: string; credential: string };
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
