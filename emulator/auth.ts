@@ -25,7 +25,11 @@ export function authenticate(
     const key = ctx.store.keyBySecret(apiKey);
     if (!key || (key.expires && key.expires.getTime() <= now)) return undefined;
     const user = ctx.store.findUser(key.userId);
-    return user?.isActive ? { user, keyExpires: key.expires } : undefined;
+    if (!user?.isActive) return undefined;
+    // Octopus records each key's last use (REST reference: LastUsedTimeStamp, "the date and
+    // time (UTC) the API key was last used to authenticate").
+    key.lastUsed = ctx.now();
+    return { user, keyExpires: key.expires, key };
   }
   const authorization = headers.authorization;
   const bearer = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;

@@ -8,6 +8,8 @@ import {
   json,
   loginPage,
   proxyErrorPage,
+  securityFail,
+  type ErrorStyle,
   type Reply,
 } from "./replies";
 
@@ -220,7 +222,10 @@ export class FaultEngine implements FaultInjector {
  * `dropBefore`, or undefined when the request is to be processed (`latency` waits first, in the
  * server, and the kinds that act on the answer are applied by `faultAfter`).
  */
-export function faultBefore(fault: ChosenFault): Reply | "drop" | undefined {
+export function faultBefore(
+  fault: ChosenFault,
+  style: ErrorStyle = "errors",
+): Reply | "drop" | undefined {
   switch (fault.kind) {
     case "dropBefore":
       return "drop";
@@ -234,6 +239,9 @@ export function faultBefore(fault: ChosenFault): Reply | "drop" | undefined {
     case "status":
       if (fault.status === 502 || fault.status === 504) {
         return { status: fault.status, contentType: HTML_TYPE, body: proxyErrorPage(fault.status) };
+      }
+      if (fault.status === 401 || fault.status === 403) {
+        return securityFail(style, fault.status, STATUS_MESSAGES[fault.status]);
       }
       return fail(
         fault.status,

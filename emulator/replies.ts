@@ -6,7 +6,8 @@
 export interface Reply {
   status: number;
   body: string;
-  contentType?: string;
+  /** Default JSON; null sends no Content-Type at all (an empty answer, as some servers send). */
+  contentType?: string | null;
   headers?: Record<string, string>;
   /** Set on a successful key creation, so the `noApiKey` fault can strip the secret. */
   createdKey?: Record<string, unknown>;
@@ -52,8 +53,59 @@ export function fail(status: number, message: string, errors?: string[]): Reply 
 }
 
 export const notFound = (): Reply => fail(404, MSG_NOT_FOUND);
-export const forbidden = (permission: string): Reply =>
-  fail(403, `${MSG_NO_PERMISSION} Missing permission: ${permission}`);
+
+/** How 401/403 bodies look: see `EmulatorOptions.errorBodies`. */
+export type ErrorStyle = "errors" | "helpText";
+
+/** What a 401/403 says beyond its `ErrorMessage`. */
+export interface SecurityDetail {
+  /** The reasons: `Errors` in the "errors" style, joined into `HelpText` in the "helpText" style. */
+  reasons?: string[];
+  /** `Details` in the "helpText" style (structured; its real content is undocumented). */
+  details?: Record<string, unknown>;
+}
+
+/** `HelpText` when a refusal has no specific reason. The real wording is not documented. */
+const DEFAULT_HELP: Record<number, string> = {
+  401: "The API key or access token was not recognised, has expired or has been revoked. Sign in again or use a valid API key.",
+  403: "None of your teams grant the permission this action needs. Ask your Octopus administrator for it.",
+};
+
+/** Every fake stack trace has this line, so tests can check a client never shows one. */
+export const FULL_EXCEPTION_FRAME =
+  "   at Octopus.Server.Web.Middleware.ErrorHandlingMiddleware.InvokeAsync(HttpContext context)";
+
+/**
+ * A 401/403 in the configured style. "helpText" mimics what Octopus.Client's
+ * OctopusExceptionFactory reads from a security error: `ErrorMessage` and `HelpText`, with
+ * `Details` and `FullException` (a server stack trace, fake here) and no `Errors`.
+ */
+export function securityFail(
+  style: ErrorStyle,
+  status: 401 | 403,
+  message: string,
+  detail: SecurityDetail = {},
+): Reply {
+  if (style === "errors") return fail(status, message, detail.reasons);
+  const exception = status === 401 ? "OctopusUnauthorizedException" : "OctopusSecurityException";
+  return json(status, {
+    ErrorMessage: message,
+    HelpText: detail.reasons?.join(" ") ?? DEFAULT_HELP[status],
+    Details: detail.details ?? {},
+    FullException:
+      `Octopus.Server.Web.Infrastructure.${exception}: ${message}\r\n` +
+      "   at Octopus.Server.Web.Infrastructure.Authorization.PermissionChecker.Demand(Permission permission)\r\n" +
+      `${FULL_EXCEPTION_FRAME}\r\n` +
+      "   at Microsoft.AspNetCore.Routing.EndpointMiddleware.Invoke(HttpContext httpContext)",
+  });
+}
+
+/** Octopus' 403 for a missing permission, e.g. "… Missing permission: UserEdit". */
+export function forbidden(style: ErrorStyle, permission: string): Reply {
+  return securityFail(style, 403, `${MSG_NO_PERMISSION} Missing permission: ${permission}`, {
+    details: { MissingPermission: permission },
+  });
+}
 
 /** Reads a JSON property the way Octopus' (case-insensitive) model binding does. */
 export function prop(

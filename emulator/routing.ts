@@ -3,6 +3,7 @@ import { MSG_BAD_REQUEST, fail, type Reply } from "./replies";
 
 export type RouteKind =
   | "root"
+  | "authentication"
   | "me"
   | "userList"
   | "userAll"
@@ -18,6 +19,8 @@ export type RouteKind =
 /** A request matched to one of the emulated endpoints (or to none of them). */
 export interface Route {
   kind: RouteKind;
+  /** Upper case, after `X-HTTP-Method-Override`. */
+  method: string;
   /** Keyed like "GET /api/users/{id}/apikeys"; unmatched requests as "GET (other)". */
   name: string;
   step: Exclude<FaultStep, "any"> | undefined;
@@ -55,11 +58,16 @@ export function matchRoute(method: string, relPath: string): Route {
     ids: { userId?: string; keyId?: string } = {},
   ): Route =>
     method === allowed
-      ? { kind, name: `${method} ${pattern}`, step, ...ids }
-      : { kind: "methodNotAllowed", name: `${method} ${pattern}`, step: undefined };
+      ? { kind, method, name: `${method} ${pattern}`, step, ...ids }
+      : { kind: "methodNotAllowed", method, name: `${method} ${pattern}`, step: undefined };
 
-  if (lower[0] !== "api") return { kind: "portal", name: `${method} (other)`, step: undefined };
+  if (lower[0] !== "api") {
+    return { kind: "portal", method, name: `${method} (other)`, step: undefined };
+  }
   if (segments.length === 1) return route("root", "/api", "root", "GET");
+  if (segments.length === 2 && lower[1] === "authentication") {
+    return route("authentication", "/api/authentication", undefined, "GET");
+  }
   if (lower[1] === "users") {
     if (segments.length === 2) return route("userList", "/api/users?filter", "lookup", "GET");
     if (segments.length === 3) {
@@ -84,7 +92,7 @@ export function matchRoute(method: string, relPath: string): Route {
       }
     }
   }
-  return { kind: "apiNotFound", name: `${method} (other)`, step: undefined };
+  return { kind: "apiNotFound", method, name: `${method} (other)`, step: undefined };
 }
 
 export interface Paging {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dispatch } from "./api";
-import type { ApiContext } from "./context";
+import type { ApiContext, ServerSettings } from "./context";
 import {
   FaultEngine,
   faultAfter,
@@ -12,7 +12,21 @@ import {
   type FaultStep,
   type RandomFaultOptions,
 } from "./faults";
-import type { EmulatorOptions, EmulatorStats, LiveKey, SeededUser } from "./options";
+import type {
+  AccessLevel,
+  DeleteAnswer,
+  EmulatorOptions,
+  EmulatorStats,
+  LiveKey,
+  SeededUser,
+} from "./options";
+import {
+  DEFAULT_PROFILE,
+  PROFILES,
+  profileRules,
+  type ProfileName,
+  type ProfileRules,
+} from "./profiles";
 import { secureRandom, seededRandom, randomUuid, type RandomSource } from "./random";
 import { HTML_TYPE, JSON_TYPE, fail, formatOctopusDate, type Reply } from "./replies";
 import { matchRoute, normaliseBasePath, type Route } from "./routing";
@@ -20,8 +34,11 @@ import { defaultExpiry } from "./routes/apikeys";
 import { Store, type NewUser, type UserRecord } from "./store";
 
 export type { FaultInjector, FaultKind, FaultRule, FaultStep, RandomFaultOptions };
-export type { EmulatorOptions, EmulatorStats, LiveKey, NewUser, SeededUser };
-export { formatOctopusDate };
+export type { AccessLevel, DeleteAnswer, EmulatorOptions, EmulatorStats, LiveKey, NewUser };
+export type { ProfileName, ProfileRules, SeededUser };
+export { DEFAULT_PROFILE, PROFILES, formatOctopusDate };
+
+const HOUR_MS = 60 * 60 * 1000;
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -51,6 +68,8 @@ export class OctopusEmulator {
   readonly serviceAccount: SeededUser;
   readonly user: SeededUser;
   readonly faults: FaultInjector;
+  /** The profile's rules, with the options' overrides (version, default and maximum expiry). */
+  readonly rules: ProfileRules;
 
   private readonly server: Server;
   private readonly basePath: string;
@@ -59,6 +78,7 @@ export class OctopusEmulator {
   private readonly faultEngine: FaultEngine;
   private readonly store: Store;
   private readonly ctx: ApiContext;
+  private readonly settings: ServerSettings;
   private readonly currentStats: EmulatorStats = {
     requests: 0,
     byRoute: {},
@@ -84,9 +104,21 @@ export class OctopusEmulator {
     this.faultEngine = new FaultEngine(() => faultSeeds.int(2 ** 32));
     this.faults = this.faultEngine;
     this.store = new Store(this.rand, () => this.now());
+    const base = profileRules(
+      options.profile ?? (options.legacyNoExpiry ? "2025.3" : DEFAULT_PROFILE),
+    );
+    this.rules = {
+      ...base,
+      version: options.version ?? base.version,
+      defaultExpiryDays: options.defaultExpiryDays ?? base.defaultExpiryDays,
+      maxExpiryDays: options.maxExpiryDays ?? base.maxExpiryDays,
+    };
+    this.settings = { userApiKeysEnabled: options.userApiKeysEnabled ?? true };
     this.ctx = {
       store: this.store,
       options,
+      rules: this.rules,
+      settings: this.settings,
       installationId,
       now: () => this.now(),
       link: (path) => `${this.basePath}${path}`,
@@ -114,6 +146,8 @@ export class OctopusEmulator {
   }
 
   static async start(options: EmulatorOptions = {}): Promise<OctopusEmulator> {
+    // Refuse an unknown profile before listening, so a failed start leaves nothing open.
+    profileRules(options.profile ?? DEFAULT_PROFILE);
     const host = options.host ?? "127.0.0.1";
     let handler: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
     const server = createServer((req, res) => handler(req, res));
@@ -155,7 +189,7 @@ export class OctopusEmulator {
   /** Adds a user; non-service users get a never-expiring key (`apiKey`), service accounts none. */
   addUser(u: NewUser): SeededUser {
     const user = this.store.insertUser(u);
-    const apiKey = user.isService ? "" : this.store.insertKey(user, "Emulator seed", null).secret;
+    const apiKey = user.isService ? "" : this.seedKey(user);
     return describe(user, apiKey);
   }
 
@@ -164,22 +198,33 @@ export class OctopusEmulator {
     this.store.deleteUser(this.store.requireUser(id));
   }
 
+  /**
+   * Turns the "User API Keys" setting (2023.2+) on or off: when off, users who are not service
+   * accounts are refused new keys for themselves; existing keys keep working.
+   */
+  setUserApiKeysEnabled(enabled: boolean): void {
+    this.settings.userApiKeysEnabled = enabled;
+  }
+
   /** A disabled user's keys and tokens answer 401. */
   setUserActive(id: string, active: boolean): void {
     this.store.requireUser(id).isActive = active;
   }
 
   /**
-   * Creates a key without the API's rules. `expires` undefined gets the server default (now +
-   * defaultExpiryDays, or never in legacy mode); null makes a key that never expires.
+   * Creates a key without the API's rules. `expires` undefined gets the profile's default (180
+   * days from 2025.4, never on "2025.3"); null makes a key that never expires. `accessLevel`
+   * (default "FullAccess") is enforced on every profile, shown only from 2026.3.
    */
   createKey(
     userId: string,
-    o: { purpose: string; expires?: Date | null },
+    o: { purpose: string; expires?: Date | null; accessLevel?: AccessLevel },
   ): { id: string; secret: string } {
     const user = this.store.requireUser(userId);
     const expires = o.expires === undefined ? defaultExpiry(this.ctx, "omitted") : o.expires;
-    const { record, secret } = this.store.insertKey(user, o.purpose, expires);
+    const { record, secret } = this.store.insertKey(user, o.purpose, expires, {
+      accessLevel: o.accessLevel,
+    });
     return { id: record.id, secret };
   }
 
@@ -190,7 +235,11 @@ export class OctopusEmulator {
     this.store.removeKey(key);
   }
 
-  /** A bearer access token for a service account; `expires` undefined means it never expires. */
+  /**
+   * A bearer access token for a service account. Octopus' access tokens are "short-lived (1
+   * hour)" (docs, OpenID Connect): `expires` defaults to now + `accessTokenLifetimeMs` (1 h);
+   * after it the token answers 401.
+   */
   issueAccessToken(userId: string, expires?: Date): string {
     const user = this.store.requireUser(userId);
     if (!user.isService) {
@@ -198,7 +247,12 @@ export class OctopusEmulator {
         `Access tokens are only issued to service accounts; ${user.username} is not one`,
       );
     }
-    return this.store.issueToken(user, this.url, expires ?? null);
+    const lifetime = this.options.accessTokenLifetimeMs ?? HOUR_MS;
+    return this.store.issueToken(
+      user,
+      this.url,
+      expires ?? new Date(this.now().getTime() + lifetime),
+    );
   }
 
   /** Keys that exist (not revoked, user not deleted), expired ones included; newest first; no secrets. */
@@ -212,6 +266,9 @@ export class OctopusEmulator {
         Purpose: k.purpose,
         Created: formatOctopusDate(k.created),
         Expires: k.expires ? formatOctopusDate(k.expires) : null,
+        expires: k.expires ? k.expires.toISOString() : null,
+        accessLevel: this.rules.keyAccessFields ? k.accessLevel : null,
+        lastUsed: k.lastUsed ? k.lastUsed.toISOString() : null,
       }));
   }
 
@@ -257,7 +314,12 @@ export class OctopusEmulator {
 
   private seedUser(u: NewUser): SeededUser {
     const user = this.store.insertUser(u);
-    return describe(user, this.store.insertKey(user, "Emulator seed", null).secret);
+    return describe(user, this.seedKey(user));
+  }
+
+  /** Seed keys stand for keys made before 2025.4 (never expire) and before last-use tracking. */
+  private seedKey(user: UserRecord): string {
+    return this.store.insertKey(user, "Emulator seed", null, { lastUsedKnown: false }).secret;
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -291,7 +353,7 @@ export class OctopusEmulator {
     const relPath = this.stripBasePath(rawPath);
     const route: Route =
       relPath === undefined
-        ? { kind: "portal", name: `${method} (other)`, step: undefined }
+        ? { kind: "portal", method, name: `${method} (other)`, step: undefined }
         : matchRoute(method, relPath);
     this.currentStats.requests += 1;
     this.currentStats.byRoute[route.name] = (this.currentStats.byRoute[route.name] ?? 0) + 1;
@@ -307,7 +369,7 @@ export class OctopusEmulator {
     await this.sleep(this.options.latencyMs ?? 0);
 
     if (fault?.kind === "latency") await this.sleep(fault.ms);
-    const early = fault ? faultBefore(fault) : undefined;
+    const early = fault ? faultBefore(fault, this.options.errorBodies) : undefined;
     if (early === "drop") {
       req.socket.destroy();
       return;
@@ -333,8 +395,9 @@ export class OctopusEmulator {
     if (req.socket.destroyed || res.headersSent) return;
     const buffer = Buffer.from(reply.body, "utf8");
     res.statusCode = reply.status;
-    res.setHeader("Content-Type", reply.contentType ?? JSON_TYPE);
-    res.setHeader("Content-Length", buffer.length);
+    if (reply.contentType !== null) res.setHeader("Content-Type", reply.contentType ?? JSON_TYPE);
+    // A 204 carries no body and, per RFC 9110, no Content-Length.
+    if (reply.status !== 204) res.setHeader("Content-Length", buffer.length);
     res.setHeader("X-Content-Type-Options", "nosniff");
     // The server's own clock, as a real server's Date header is (clients may estimate skew from it).
     res.setHeader("Date", this.now().toUTCString());

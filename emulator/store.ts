@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { AccessLevel } from "./options";
 import { MIXED_ALNUM, UPPER_ALNUM, randomString, type RandomSource } from "./random";
 
 /** A user to add through `OctopusEmulator.addUser`. */
@@ -34,6 +35,23 @@ export interface KeyRecord {
   created: Date;
   expires: Date | null;
   seq: number;
+  /** 2026.3+ (stored on every profile, shown only where the profile has the field). */
+  accessLevel: AccessLevel;
+  actorType: "User" | "AiAgent";
+  /** When the key last authenticated a request. */
+  lastUsed: Date | null;
+  /** False for keys that predate last-used tracking (the seeded ones), as the reference puts it. */
+  lastUsedKnown: boolean;
+  /** Username of whoever made the key. */
+  createdBy: string;
+}
+
+/** Optional attributes of a new key. */
+export interface NewKeyAttributes {
+  accessLevel?: AccessLevel;
+  actorType?: "User" | "AiAgent";
+  lastUsedKnown?: boolean;
+  createdBy?: string;
 }
 
 export interface TokenRecord {
@@ -118,6 +136,7 @@ export class Store {
     user: UserRecord,
     purpose: string,
     expires: Date | null,
+    attributes: NewKeyAttributes = {},
   ): { record: KeyRecord; secret: string } {
     let secret: string;
     do {
@@ -136,6 +155,11 @@ export class Store {
       created: this.now(),
       expires,
       seq: this.nextKeySeq++,
+      accessLevel: attributes.accessLevel ?? "FullAccess",
+      actorType: attributes.actorType ?? "User",
+      lastUsed: null,
+      lastUsedKnown: attributes.lastUsedKnown ?? true,
+      createdBy: attributes.createdBy ?? user.username,
     };
     this.keys.set(id.toLowerCase(), record);
     this.keysByHash.set(record.hash, record);

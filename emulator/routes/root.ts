@@ -3,7 +3,7 @@ import { json, type Reply } from "../replies";
 
 /** `GET /api`: Octopus' root document, answered without authentication. */
 export function rootRoute(ctx: ApiContext): Reply {
-  const version = ctx.options.version ?? "2025.4.5000";
+  const version = ctx.options.version ?? ctx.rules.version;
   const links: Record<string, string> = {
     Self: "/api",
     Authentication: "/api/authentication",
@@ -32,4 +32,25 @@ export function rootRoute(ctx: ApiContext): Reply {
     HasLongTermSupport: false,
     Links: Object.fromEntries(Object.entries(links).map(([k, v]) => [k, ctx.link(v)])),
   });
+}
+
+/**
+ * `GET /api/authentication`, answered without authentication: the settings a client may check
+ * before creating a key (REST reference `AuthenticationResource`). The expiry settings exist
+ * from 2025.4; `UserApiKeysEnabled` from 2023.2.
+ */
+export function authenticationRoute(ctx: ApiContext): Reply {
+  const resource: Record<string, unknown> = {
+    AnyAuthenticationProvidersSupportPasswordManagement: true,
+    AuthenticationProviders: [],
+    AutoLoginEnabled: false,
+    RememberMeEnabled: false,
+    UserApiKeysEnabled: ctx.settings.userApiKeysEnabled,
+    Links: { Self: ctx.link("/api/authentication") },
+  };
+  if (ctx.rules.expirySettings) {
+    resource.ApiKeyDefaultExpiryDays = ctx.rules.defaultExpiryDays;
+    resource.ApiKeyMaxExpiryDays = ctx.rules.maxExpiryDays;
+  }
+  return json(200, resource);
 }

@@ -16,14 +16,15 @@ export function userRoute(
     case "user": {
       const target = ctx.store.findUser(route.userId);
       if (!target) return notFound();
-      if (target !== caller.user && !caller.user.isAdmin) return forbidden("UserView");
+      if (target !== caller.user && !caller.user.isAdmin)
+        return forbidden(ctx.options.errorBodies ?? "errors", "UserView");
       return json(200, userResource(ctx, target, caller));
     }
     case "userList":
-      if (!caller.user.isAdmin) return forbidden("UserView");
+      if (!caller.user.isAdmin) return forbidden(ctx.options.errorBodies ?? "errors", "UserView");
       return listUsers(ctx, query, caller);
     case "userAll":
-      if (!caller.user.isAdmin) return forbidden("UserView");
+      if (!caller.user.isAdmin) return forbidden(ctx.options.errorBodies ?? "errors", "UserView");
       return json(
         200,
         [...ctx.store.allUsers()].map((u) => userResource(ctx, u, caller)),
