@@ -214,7 +214,7 @@ export class OctopusEmulator {
   /**
    * Creates a key without the API's rules. `expires` undefined gets the profile's default (180
    * days from 2025.4, never on "2025.3"); null makes a key that never expires. `accessLevel`
-   * (default "FullAccess") is enforced on every profile, shown only from 2026.3.
+   * (default "FullAccess") is shown and enforced from 2026.3; older servers have no such thing.
    */
   createKey(
     userId: string,

@@ -190,11 +190,14 @@ export class Store {
     return [...this.keys.values()].filter(filter).sort((a, b) => b.seq - a.seq);
   }
 
-  /** Mints a JWT-shaped bearer token for `user`; only its hash is kept. */
+  /**
+   * Mints a JWT-shaped bearer token for `user` (Octopus signs its access tokens with PS256, per
+   * its OpenID Connect docs; this one's signature is random); only its hash is kept.
+   */
   issueToken(user: UserRecord, issuer: string, expires: Date | null): string {
     const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString("base64url");
     const token = [
-      b64({ alg: "RS256", typ: "JWT" }),
+      b64({ alg: "PS256", typ: "JWT" }),
       b64({
         sub: user.id,
         iss: issuer,
