@@ -46,11 +46,11 @@ export class Connections {
     serverUrl: string,
     argument: ConnectionSettings | null | undefined,
   ): Connected {
-    const stored = serverUrl ? normalizeServerUrl(serverUrl).url : undefined;
+    const { url: stored, reason } = serverUrl ? normalizeServerUrl(serverUrl) : {};
     if (!stored) {
       throw new OctopusError(
         "CONFIGURATION",
-        `The stored state of ${keyId} has no usable serverUrl, so which server holds the key is unknown; if the key no longer matters, remove the resource from state (pulumi state delete)`,
+        `The stored state of ${keyId} has ${reason ? `a serverUrl that ${reason}` : "no serverUrl"}, so which server holds the key is unknown and nothing was sent; if the key no longer matters, remove the resource from state (pulumi state delete)`,
       );
     }
     const { merged, sources } = mergeLabelled([argument ?? undefined, ...this.defaults()]);

@@ -7,14 +7,17 @@ import { randomInt } from "node:crypto";
 export interface RequestedLifetime {
   /** The expiry asked for, in ms since the epoch. */
   latest: number;
-  /** How much earlier the expiry sent may be: 1 s for `expiresAt`, 1 min for `expiresIn`. */
+  /** How much earlier the expiry sent may be: 1 s for `expiresAt`, 5 s for `expiresIn`. */
   slackMs: number;
 }
 
 /** Sub-second slack: an `expiresAt` loses less than a second. */
 export const AT_SLACK_MS = 1_000;
-/** An `expiresIn` is relative to a moment the user does not choose: up to a minute is noise. */
-export const IN_SLACK_MS = 60_000;
+/**
+ * An `expiresIn` is relative to a moment the user does not choose: a few seconds are noise, and
+ * multiply the markers another process could pick by five.
+ */
+export const IN_SLACK_MS = 5_000;
 
 /**
  * The exact expiry to send: up to `slackMs` before the latest asked for (never later, so that it
