@@ -1,8 +1,13 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { explainCommon, explainLookup } from "./advice";
 import type { OctopusApiKeyResource, OctopusUser } from "./client";
-import { ConnectionSettings, fromConfig, fromEnvironment, mergeSources } from "./connection";
-import { normalizeServerUrl } from "./connection";
+import {
+  ConnectionSettings,
+  fromConfig,
+  fromEnvironment,
+  mergeSources,
+  normalizeServerUrl,
+} from "./connection";
 import { Connected, Connections } from "./connections";
 import { OctopusError, redact } from "./errors";
 import { ApiKeyInputs, inputProblems, isUnknown } from "./inputs";
@@ -77,7 +82,11 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
       // The skew is measured against the provider's clock, which rotation decisions use.
       const before = now();
       const lifetime = requestedLifetime(inputs);
-      const key = await this.creator.create(connected, user, inputs.purpose, lifetime, self);
+      const key = await this.creator.create(connected, user, {
+        purpose: inputs.purpose,
+        lifetime,
+        self,
+      });
       const clockSkewMs = Date.parse(key.Created) - (before + now()) / 2;
 
       const state: ApiKeyState = {

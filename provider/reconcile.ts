@@ -12,6 +12,9 @@ import { markedExpiry, matchMarker, RequestedLifetime } from "./marker";
  */
 const RECONCILE_TOLERANCE_MS = 1_000;
 
+/** Candidates named in one message; more are counted, so that a message stays readable. */
+const MAX_NAMED = 20;
+
 /**
  * Creates keys, and cleans up after a create whose answer was lost. One instance per provider
  * process.
@@ -30,16 +33,11 @@ export class KeyCreator {
   /** Creates under way per server, user and purpose, with the expiry instant each sent. */
   private readonly creating = new Map<string, Map<Promise<unknown>, number | undefined>>();
 
-  /**
-   * POSTs the key once; when the outcome is unknown, finds out and cleans up before failing.
-   * `lifetime` undefined leaves the expiry to the server's default.
-   */
+  /** POSTs the key once; when the outcome is unknown, finds out and cleans up before failing. */
   async create(
     { client, connection }: { client: OctopusClient; connection: ResolvedConnection },
     user: OctopusUser,
-    purpose: string,
-    lifetime: RequestedLifetime | undefined,
-    self: boolean,
+    { purpose, lifetime, self }: KeyRequest,
   ): Promise<OctopusApiKeyResource> {
     const group = `${client.serverUrl}\n${user.Id.toLowerCase()}\n${purpose.trim()}`;
     const inFlight = this.inFlight(group);
@@ -152,9 +150,12 @@ export class KeyCreator {
             : ""),
       );
     }
-    const listed = candidates
-      .map((k) => `${k.Id} (created ${k.Created}, expires ${k.Expires ?? "never"})`)
-      .join(", ");
+    const listed =
+      candidates
+        .slice(0, MAX_NAMED)
+        .map((k) => `${k.Id} (created ${k.Created}, expires ${k.Expires ?? "never"})`)
+        .join(", ") +
+      (candidates.length > MAX_NAMED ? ` and ${candidates.length - MAX_NAMED} more` : "");
     const why =
       sent === undefined
         ? "it was created with the server's default expiry, which carries no mark of the request that made it"
@@ -187,6 +188,15 @@ export class KeyCreator {
       `Creating an API key for ${who} lost its answer (${cause.message}). The key had been made (${key.Id}, identified by the exact expiry this request sent); as its secret was lost with the answer, it has been revoked. Nothing is left behind: run pulumi up again`,
     );
   }
+}
+
+/** What a create asks for. */
+export interface KeyRequest {
+  purpose: string;
+  /** Undefined leaves the expiry to the server's default (which marks nothing). */
+  lifetime: RequestedLifetime | undefined;
+  /** Whether the key is for the caller's own user (for advice on a refusal). */
+  self: boolean;
 }
 
 interface LostCreate {

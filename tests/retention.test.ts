@@ -42,14 +42,22 @@ test("1,000 keys created and deleted leave nothing behind; groups go when their 
   for (let batch = 0; batch < 10; batch++) {
     const keys = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        creator.create({ client, connection }, user, `purpose ${i % 7}`, lifetime, false),
+        creator.create({ client, connection }, user, {
+          purpose: `purpose ${i % 7}`,
+          lifetime,
+          self: false,
+        }),
       ),
     );
     ids.push(...keys.map((k) => k.Id));
     expect(creator.retained().groups).toBe(0);
   }
   await expect(
-    creator.create({ client, connection }, user, "refused", undefined, false),
+    creator.create({ client, connection }, user, {
+      purpose: "refused",
+      lifetime: undefined,
+      self: false,
+    }),
   ).rejects.toThrow(/refused/);
   expect(creator.retained()).toEqual({ known: 1_000, groups: 0 });
   for (const id of ids) creator.forget(id);
@@ -68,7 +76,11 @@ test("concurrent creates for one user and purpose send distinct expiry instants"
   const latest = Date.parse("2027-01-01T00:00:00Z");
   await Promise.all(
     Array.from({ length: 500 }, () =>
-      creator.create({ client, connection }, user, "same", { latest, slackMs: 1_000 }, false),
+      creator.create({ client, connection }, user, {
+        purpose: "same",
+        lifetime: { latest, slackMs: 1_000 },
+        self: false,
+      }),
     ),
   );
   expect(new Set(sent).size).toBe(500);
