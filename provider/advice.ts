@@ -1,9 +1,14 @@
 import type { OctopusUser } from "./client";
+import type { ResolvedConnection } from "./connection";
 import { OctopusError } from "./errors";
 import type { ApiKeyInputs } from "./inputs";
 
 /** Adds what to do to a failed user lookup. */
-export function explainLookup(error: unknown, inputs: ApiKeyInputs): unknown {
+export function explainLookup(
+  error: unknown,
+  inputs: ApiKeyInputs,
+  connection?: ResolvedConnection,
+): unknown {
   if (!(error instanceof OctopusError)) return error;
   if (error.status === 404 && inputs.userId) {
     return withAdvice(error, `no user has the id ${inputs.userId}; check userId`);
@@ -14,15 +19,16 @@ export function explainLookup(error: unknown, inputs: ApiKeyInputs): unknown {
       "looking up another user needs the UserView permission; use an administrator's API key, or give the key's owner's own credentials and omit userId/username",
     );
   }
-  return explainCommon(error);
+  return explainCommon(error, connection);
 }
 
-/** Adds what to do to a refused create. */
+/** Adds what to do to a refused create. `expires` is undefined when the server's default was left. */
 export function explainCreate(
   error: unknown,
   user: OctopusUser,
   expires: string | undefined,
   self: boolean,
+  connection?: ResolvedConnection,
 ): unknown {
   if (!(error instanceof OctopusError)) return error;
   const who = `${user.Username} (${user.Id})`;
@@ -30,13 +36,13 @@ export function explainCreate(
     if (self) {
       return withAdvice(
         error,
-        "you may not create API keys for your own user; an administrator may have turned off API keys for users (Octopus 2023.2+): use a service account instead",
+        `you may not create API keys for your own user: an administrator may have turned off API keys for users (the server setting UserApiKeysEnabled, Octopus 2023.2+), which does not block service accounts' keys. Create the key for a service account instead (set username or userId to it and authenticate as an administrator), or ask an administrator to turn UserApiKeysEnabled back on`,
       );
     }
     if (user.IsService === false) {
       return withAdvice(
         error,
-        `Octopus only issues API keys for yourself or for service accounts, and ${who} is not a service account (unless it is your own user, whose keys an administrator may have turned off). Create the key with ${user.Username}'s own credentials and without userId/username, or make it a service account`,
+        `Octopus only issues API keys for yourself or for service accounts, and ${who} is not a service account (if it is your own user, an administrator may have turned off user API keys with the server setting UserApiKeysEnabled, Octopus 2023.2+). Create the key with ${user.Username}'s own credentials and without userId/username, or use a service account`,
       );
     }
     if (user.IsService) {
@@ -47,12 +53,24 @@ export function explainCreate(
     }
   }
   if (error.status === 400) {
-    const rules = new Set(error.errors.map((reason) => expiryRule(reason, expires)));
+    const reasons = error.errors.length > 0 ? error.errors : [error.message];
+    if (expires === undefined && reasons.some((reason) => /expir/i.test(reason))) {
+      return withAdvice(error, DEFAULT_EXPIRY_TRAP);
+    }
+    const rules = new Set(reasons.map((reason) => expiryRule(reason, expires)));
     rules.delete(undefined);
     if (rules.size > 0) return withAdvice(error, [...rules].join("; "));
   }
-  return explainCommon(error);
+  return explainCommon(error, connection);
 }
+
+/**
+ * Octopus 2025.4+ gives every key an expiry (180 days by default), and refuses a key that would
+ * expire after the key that creates it: an administrator's key made with the default has less
+ * than 180 days left, so a create that leaves the expiry to the server can be refused.
+ */
+const DEFAULT_EXPIRY_TRAP =
+  "this create left the expiry to the server's default (180 days on Octopus 2025.4 and later), and Octopus refused that expiry — most likely because a new key may not expire after the key that creates it, and the key in use expires sooner. Use expiresIn (for example 90d, shorter than what is left of the key in use) on the resource, or a longer-lived admin key";
 
 /**
  * Which of Octopus's expiry rules a 400 reason names, as advice: beyond the server's maximum;
@@ -74,14 +92,15 @@ function expiryRule(reason: string, expires: string | undefined): string | undef
   return undefined;
 }
 
-export function explainCommon(error: unknown): unknown {
+/**
+ * Advice for answers any call can get. With the connection, a refused credential is named by
+ * where it came from, and an access token (which lives about an hour) is told from an API key.
+ */
+export function explainCommon(error: unknown, connection?: ResolvedConnection): unknown {
   if (!(error instanceof OctopusError)) return error;
   switch (error.status) {
     case 401:
-      return withAdvice(
-        error,
-        "check that the API key or access token (connection.apiKey, octopusdeploy:apiKey, OCTOPUS_API_KEY) is valid, unexpired and belongs to an active user",
-      );
+      return withAdvice(error, unauthenticated(connection));
     case 403:
       return withAdvice(
         error,
@@ -92,6 +111,17 @@ export function explainCommon(error: unknown): unknown {
     default:
       return error;
   }
+}
+
+function unauthenticated(connection: ResolvedConnection | undefined): string {
+  const from = connection?.sources?.credential;
+  if (connection?.credential.kind === "accessToken") {
+    return `the access token${from ? ` (from ${from})` : ""} was refused. Octopus access tokens expire about an hour after they are issued, so it has most likely expired: re-authenticate to get a new token (as the job that issued this one did) and set it${from ? ` in ${from}` : ""}, then run again; a long-lived alternative is an API key`;
+  }
+  if (connection) {
+    return `the API key${from ? ` (from ${from})` : ""} was refused by ${connection.serverUrl}: check that it is a key for this server, unexpired and not revoked, and that its user is active`;
+  }
+  return "check that the API key or access token (connection.apiKey, octopusdeploy:apiKey, OCTOPUS_API_KEY) is valid, unexpired and belongs to an active user";
 }
 
 function withAdvice(error: OctopusError, advice: string): OctopusError {

@@ -37,7 +37,7 @@ export interface ResolvedConnection {
   timeoutMs: number;
   caCertificate: string | undefined;
   /** Where the address and the credential came from, for messages: `connection.address`, `stack config octopusdeploy:address`, `OCTOPUS_URL`… */
-  sources?: { address: string; credential: string };
+  sources?: ConnectionSources;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -68,17 +68,63 @@ export function fromEnvironment(env: NodeJS.ProcessEnv = process.env): Connectio
 
 /** Each field from the first source that sets it: argument, then config, then environment. */
 export function mergeSources(...sources: Array<Source | undefined>): Source {
+  return mergeLabelled(sources).merged;
+}
+
+/** Where each connection field can come from, in order of precedence. */
+const ORIGINS = ["argument", "config", "environment"] as const;
+
+/**
+ * {@link mergeSources}, also naming where the address and the credential came from, for
+ * messages. `sources` are the argument, stack config and the environment, in that order.
+ */
+export function mergeLabelled(
+  sources: Array<Source | undefined>,
+  env: NodeJS.ProcessEnv = process.env,
+): { merged: Source; sources: ConnectionSources } {
   const merged: Source = {};
+  const from: Partial<Record<keyof ConnectionSettings, number>> = {};
   for (const field of CONNECTION_FIELDS) {
-    for (const source of sources) {
+    for (const [index, source] of sources.entries()) {
       const value = source?.[field];
       if (value !== undefined && value !== null && value !== "") {
         merged[field] = value;
+        from[field] = index;
         break;
       }
     }
   }
-  return merged;
+  const credentialField = merged.apiKey !== undefined ? "apiKey" : "accessToken";
+  return {
+    merged,
+    sources: {
+      address: label("address", from.address, env),
+      credential: label(credentialField, from[credentialField], env),
+    },
+  };
+}
+
+/** Human labels for where the address and the credential of a connection came from. */
+export interface ConnectionSources {
+  address: string;
+  credential: string;
+}
+
+function label(
+  field: "address" | "apiKey" | "accessToken",
+  index: number | undefined,
+  env: NodeJS.ProcessEnv,
+): string {
+  switch (ORIGINS[index ?? 0]) {
+    case "config":
+      return `stack config ${CONFIG_KEYS[field]}`;
+    case "environment":
+      if (field === "address") return "OCTOPUS_URL";
+      if (field === "accessToken") return "OCTOPUS_ACCESS_TOKEN";
+      return env.OCTOPUS_API_KEY ? "OCTOPUS_API_KEY" : "OCTOPUS_APIKEY";
+    default:
+      return `connection.${field}`;
+  }
 }
 
 export interface Problem {
@@ -100,7 +146,9 @@ const MAX_TOKEN = 8_192;
 
 /**
  * Normalises a server address to the form that identifies a server: `URL` lower-cases the host and
- * drops default ports; trailing slashes go, a path prefix (`https://host/octopus`) stays.
+ * drops default ports; trailing slashes go, a path prefix (`https://host/octopus`) stays. The API
+ * root pasted as the address (`https://host/api`) means the server itself, as Octopus.Client and
+ * the TypeScript client read it: every request path already starts with `/api`.
  */
 export function normalizeServerUrl(address: string): { url?: string; reason?: string } {
   if (address.length > MAX_ADDRESS) {
@@ -131,7 +179,7 @@ export function normalizeServerUrl(address: string): { url?: string; reason?: st
   if (parsed.search || parsed.hash) {
     return { reason: "must not have a query string or fragment; give the server's base URL" };
   }
-  const path = parsed.pathname.replace(/\/+$/, "");
+  const path = parsed.pathname.replace(/\/+$/, "").replace(/\/api$/i, "");
   return { url: `${parsed.protocol}//${parsed.host}${path}` };
 }
 
@@ -252,17 +300,18 @@ function timeoutMs(value: unknown): number | undefined {
 
 /**
  * Resolves the connection used for a call, or throws a CONFIGURATION error that says which setting
- * to fix. `serverUrl`, when given, pins the server (reads and deletes go where the key lives).
+ * to fix, named by where it came from (`sources`, when known).
  */
-export function resolveConnection(merged: Source, serverUrl?: string): ResolvedConnection {
-  const problems = connectionProblems(
-    serverUrl === undefined ? merged : { ...merged, address: serverUrl },
-    () => false,
-  );
+export function resolveConnection(merged: Source, sources?: ConnectionSources): ResolvedConnection {
+  const problems = connectionProblems(merged, () => false);
   if (problems.length > 0) {
+    const where = (property: string) =>
+      property === "connection.address" && sources && merged.address !== undefined
+        ? sources.address
+        : property;
     throw new OctopusError(
       "CONFIGURATION",
-      problems.map((p) => `${p.property} ${p.reason}`).join("; "),
+      problems.map((p) => `${where(p.property)} ${p.reason}`).join("; "),
     );
   }
   const apiKey = merged.apiKey as string | undefined;
@@ -270,9 +319,10 @@ export function resolveConnection(merged: Source, serverUrl?: string): ResolvedC
     ? { kind: "apiKey", value: apiKey }
     : { kind: "accessToken", value: merged.accessToken as string };
   return {
-    serverUrl: serverUrl ?? (normalizeServerUrl(merged.address as string).url as string),
+    serverUrl: normalizeServerUrl(merged.address as string).url as string,
     credential,
     timeoutMs: timeoutMs(merged.requestTimeout) ?? DEFAULT_TIMEOUT_MS,
     caCertificate: merged.caCertificate as string | undefined,
+    ...(sources ? { sources } : {}),
   };
 }

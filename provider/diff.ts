@@ -1,3 +1,4 @@
+import { normalizeServerUrl } from "./connection";
 import type { ApiKeyInputs } from "./inputs";
 import { isUnknown } from "./inputs";
 import { rotationDue } from "./rotation";
@@ -20,7 +21,8 @@ export function replacedProperties(
   changed("purpose", () => inputs.purpose !== state.purpose);
 
   if (inputs.userId !== undefined) {
-    changed("userId", () => inputs.userId !== state.userId);
+    // Octopus ids are case-insensitive (`users-2` is `Users-2`), as its database compares them.
+    changed("userId", () => inputs.userId?.toLowerCase() !== state.userId.toLowerCase());
   } else if (inputs.username !== undefined) {
     changed("username", () => inputs.username?.toLowerCase() !== state.username.toLowerCase());
   } else if (state.userSelector !== "me") {
@@ -47,7 +49,10 @@ export function replacedProperties(
   }
 
   const connection = inputs.connection as Record<string, unknown> | undefined;
-  if (isUnknown(connection) || isUnknown(connection?.address) || serverUrl !== state.serverUrl) {
+  // State written before the API root was read as the server (`https://host/api`) compares as
+  // the server it names.
+  const stored = normalizeServerUrl(state.serverUrl).url ?? state.serverUrl;
+  if (isUnknown(connection) || isUnknown(connection?.address) || serverUrl !== stored) {
     replaces.push("connection");
   }
 

@@ -1,7 +1,5 @@
-import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { explainCommon, explainLookup } from "./advice";
-import { OctopusClient } from "./client";
 import type { OctopusApiKeyResource, OctopusUser } from "./client";
 import {
   ConnectionSettings,
@@ -9,12 +7,12 @@ import {
   fromEnvironment,
   mergeSources,
   normalizeServerUrl,
-  ResolvedConnection,
-  resolveConnection,
 } from "./connection";
+import { Connected, Connections } from "./connections";
 import { OctopusError, redact } from "./errors";
 import { ApiKeyInputs, inputProblems, isUnknown } from "./inputs";
 import { replacedProperties, updatedInPlace, userSelector } from "./diff";
+import { AT_SLACK_MS, IN_SLACK_MS, RequestedLifetime } from "./marker";
 import { KeyCreator } from "./reconcile";
 import { isExpired, rotateAt } from "./rotation";
 import { ApiKeyState, STATE_VERSION, upgradeState } from "./state";
@@ -32,7 +30,7 @@ const LIFECYCLE = ["check", "diff", "create", "read", "update", "delete"] as con
  */
 export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   private config: ConnectionSettings = {};
-  private readonly clients = new Map<string, OctopusClient>();
+  private readonly connections = new Connections(() => this.defaults());
   private readonly users = new Map<string, Promise<OctopusUser>>();
   private readonly creator = new KeyCreator();
 
@@ -61,10 +59,13 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     });
   }
 
-  async diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
+  async diff(id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
     return guard(async () => {
       const state = upgradeState(olds);
       const inputs = news as unknown as ApiKeyInputs;
+      // A key this stack tracks is never another create's lost key: a replacement's create,
+      // which follows this diff, must not take the key it replaces for its own.
+      this.creator.tracked(state.apiKeyId || id);
       const replaces = replacedProperties(state, inputs, this.serverUrlFor(inputs.connection));
       const changes = replaces.length > 0 || updatedInPlace(state, inputs);
       return { changes, replaces, deleteBeforeReplace: false };
@@ -73,15 +74,19 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
 
   async create(inputs: ApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ApiKeyState>> {
     return guard(async () => {
-      const connection = resolveConnection(mergeSources(inputs.connection, ...this.defaults()));
-      const client = this.client(connection);
-      const user = await this.findUser(client, connection, inputs);
-      const expires = requestedExpiry(inputs);
+      const connected = this.connections.forCreate(inputs.connection);
+      const { connection } = connected;
+      const user = await this.findUser(connected, inputs);
 
       const self = !inputs.userId && !inputs.username;
       // The skew is measured against the provider's clock, which rotation decisions use.
       const before = now();
-      const key = await this.creator.create(client, user, inputs.purpose, expires, self);
+      const lifetime = requestedLifetime(inputs);
+      const key = await this.creator.create(connected, user, {
+        purpose: inputs.purpose,
+        lifetime,
+        self,
+      });
       const clockSkewMs = Date.parse(key.Created) - (before + now()) / 2;
 
       const state: ApiKeyState = {
@@ -112,14 +117,14 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult<ApiKeyState>> {
     return guard(async () => {
       const state = upgradeState(props ?? {});
-      const client = this.client(this.pinnedConnection(state));
+      const { client, connection } = this.pinned(id, state);
       let key: OctopusApiKeyResource;
       try {
         key = await client.getApiKey(requireUserId(state), id);
       } catch (error) {
         // Revoked outside Pulumi, or its user deleted: the resource leaves the state.
         if (error instanceof OctopusError && error.status === 404) return { id: undefined };
-        throw explainCommon(error);
+        throw explainCommon(error, connection);
       }
       const expires = key.Expires ?? null;
       const hint = typeof key.ApiKey === "object" ? key.ApiKey?.Hint : undefined;
@@ -163,11 +168,12 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   async delete(id: string, props: Props): Promise<void> {
     return guard(async () => {
       const state = upgradeState(props);
-      const client = this.client(this.pinnedConnection(state));
+      const { client, connection } = this.pinned(id, state);
       // Already revoked, or its user deleted (404), is what a revoke wants: success.
       await client.revokeApiKey(requireUserId(state), id).catch((error: unknown) => {
-        throw explainCommon(error);
+        throw explainCommon(error, connection);
       });
+      this.creator.forget(id);
     });
   }
 
@@ -176,18 +182,9 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     return [this.config, fromEnvironment()];
   }
 
-  /** The connection to the server a key lives on: its stored `serverUrl`, never another. */
-  private pinnedConnection(state: ApiKeyState): ResolvedConnection {
-    if (!state.serverUrl) {
-      throw new OctopusError(
-        "CONFIGURATION",
-        "The stored state has no serverUrl; refresh cannot tell which server holds this key",
-      );
-    }
-    return resolveConnection(
-      mergeSources(state.connection ?? undefined, ...this.defaults()),
-      state.serverUrl,
-    );
+  /** The connection to the server a stored key lives on: its `serverUrl`, never another. */
+  private pinned(id: string, state: ApiKeyState): Connected {
+    return this.connections.forStoredKey(state.apiKeyId || id, state.serverUrl, state.connection);
   }
 
   private serverUrlFor(connection: ConnectionSettings | undefined): string | undefined {
@@ -196,35 +193,19 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     return normalizeServerUrl(address).url;
   }
 
-  private client(connection: ResolvedConnection): OctopusClient {
-    const key = [
-      connection.serverUrl,
-      fingerprint(connection.credential.value),
-      connection.timeoutMs,
-      connection.caCertificate ?? "",
-    ].join("\n");
-    let client = this.clients.get(key);
-    if (!client) {
-      client = new OctopusClient(connection);
-      this.clients.set(key, client);
-    }
-    return client;
-  }
-
   /**
    * The user the key is for, looked up once per server and user for the whole run: concurrent
    * resources share one request. Failed lookups are not cached.
    */
   private findUser(
-    client: OctopusClient,
-    connection: ResolvedConnection,
+    { client, connection, id }: Connected,
     inputs: ApiKeyInputs,
   ): Promise<OctopusUser> {
     const who = inputs.userId
-      ? `id:${inputs.userId}`
+      ? `id:${inputs.userId.toLowerCase()}`
       : inputs.username
         ? `name:${inputs.username.toLowerCase()}`
-        : `me:${fingerprint(connection.credential.value)}`;
+        : `me:${id}`;
     const cacheKey = `${connection.serverUrl}\n${who}`;
     let lookup = this.users.get(cacheKey);
     if (!lookup) {
@@ -241,7 +222,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         return user;
       })().catch((error: unknown) => {
         this.users.delete(cacheKey);
-        throw explainLookup(error, inputs);
+        throw explainLookup(error, inputs, connection);
       });
       this.users.set(cacheKey, lookup);
     }
@@ -249,11 +230,17 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   }
 }
 
-/** The expiry to ask for: explicit, relative to now (resolved once, here), or the server default. */
-function requestedExpiry(inputs: ApiKeyInputs): string | undefined {
-  if (inputs.expiresAt) return new Date(parseTimestamp(inputs.expiresAt) as number).toISOString();
-  if (inputs.expiresIn)
-    return new Date(now() + (parseDuration(inputs.expiresIn) as number)).toISOString();
+/**
+ * The lifetime to ask for: explicit, relative to now (resolved once, here), or undefined for the
+ * server default. The create marks the exact instant it sends (see marker.ts).
+ */
+function requestedLifetime(inputs: ApiKeyInputs): RequestedLifetime | undefined {
+  if (inputs.expiresAt) {
+    return { latest: parseTimestamp(inputs.expiresAt) as number, slackMs: AT_SLACK_MS };
+  }
+  if (inputs.expiresIn) {
+    return { latest: now() + (parseDuration(inputs.expiresIn) as number), slackMs: IN_SLACK_MS };
+  }
   return undefined;
 }
 
@@ -265,10 +252,6 @@ function requireUserId(state: ApiKeyState): string {
     );
   }
   return state.userId;
-}
-
-function fingerprint(secret: string): string {
-  return createHash("sha256").update(secret).digest("hex").slice(0, 16);
 }
 
 /**

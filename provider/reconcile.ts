@@ -1,129 +1,212 @@
 import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "./client";
+import type { ResolvedConnection } from "./connection";
 import { isTransient, neverSent } from "./client";
 import { explainCreate } from "./advice";
 import { OctopusError } from "./errors";
+import { markedExpiry, matchMarker, RequestedLifetime } from "./marker";
 
 /**
  * How much earlier than the request's send time (in server time) a key may be stamped and still
- * count as its result: the Date header's 1-second resolution plus margin. Keys created longer ago
- * (say, by an earlier `pulumi up`) are never taken for a lost one.
+ * be looked at. The server clock is known from `Date` headers, which are truncated to the second,
+ * so the estimate of the send time is already up to a second early: this only absorbs jitter.
  */
-const RECONCILE_TOLERANCE_MS = 5_000;
+const RECONCILE_TOLERANCE_MS = 1_000;
+
+/** Candidates named in one message; more are counted, so that a message stays readable. */
+const MAX_NAMED = 20;
 
 /**
  * Creates keys, and cleans up after a create whose answer was lost. One instance per provider
- * process: it remembers the keys this process created or claimed, and the creates under way, so
- * that a reconciliation never mistakes another resource's key for its own.
+ * process.
+ *
+ * The rule: a key is revoked only when it is proven to be the result of the very request whose
+ * answer was lost. A create with an explicit lifetime sends an expiry whose exact instant (its
+ * sub-second digits, and for `expiresIn` its seconds too) is chosen at random and unique among
+ * this process's creates in flight for the same user and purpose; the key Octopus lists with
+ * exactly that `Expires`, created after the request was sent, is the request's. Anything else —
+ * a create with the server's default expiry, or a server that did not keep the digits — proves
+ * nothing: every key is left alone, and the error names each candidate for a person to revoke.
  */
 export class KeyCreator {
-  /** Keys this process created or claimed; a reconciliation never mistakes them for its own. */
+  /** Keys this process created or claimed and still tracks; never named as a lost create's. */
   private readonly known = new Set<string>();
-  /** Creates under way per server, user and purpose, which a reconciliation waits for. */
-  private readonly creating = new Map<string, Set<Promise<unknown>>>();
+  /** Creates under way per server, user and purpose, with the expiry instant each sent. */
+  private readonly creating = new Map<string, Map<Promise<unknown>, number | undefined>>();
 
   /** POSTs the key once; when the outcome is unknown, finds out and cleans up before failing. */
   async create(
-    client: OctopusClient,
+    { client, connection }: { client: OctopusClient; connection: ResolvedConnection },
     user: OctopusUser,
-    purpose: string,
-    expires: string | undefined,
-    self: boolean,
+    { purpose, lifetime, self }: KeyRequest,
   ): Promise<OctopusApiKeyResource> {
-    const inFlight = this.inFlight(`${client.serverUrl}\n${user.Id}\n${purpose}`);
+    const group = `${client.serverUrl}\n${user.Id.toLowerCase()}\n${purpose.trim()}`;
+    const inFlight = this.inFlight(group);
+    const taken = new Set([...inFlight.values()].filter((v): v is number => v !== undefined));
+    const sent = lifetime ? markedExpiry(lifetime, taken) : undefined;
+    const expires = sent === undefined ? undefined : new Date(sent).toISOString();
     const sentAt = Date.now();
     const attempt = client.createApiKey(user.Id, { purpose, expires }).then((key) => {
       this.known.add(key.Id);
       return key;
     });
-    inFlight.add(attempt);
+    inFlight.set(attempt, sent);
     try {
       return await attempt;
     } catch (error) {
-      if (!outcomeUnknown(error)) throw explainCreate(error, user, expires, self);
-      inFlight.delete(attempt);
-      throw await this.reconcile(client, user, purpose, sentAt, error as OctopusError, inFlight);
+      if (!outcomeUnknown(error)) throw explainCreate(error, user, expires, self, connection);
+      this.settle(group, attempt);
+      const lost = { group, purpose, sentAt, sent, cause: error as OctopusError };
+      throw await this.reconcile(client, user, lost);
     } finally {
-      inFlight.delete(attempt);
+      this.settle(group, attempt);
     }
   }
 
-  private inFlight(group: string): Set<Promise<unknown>> {
+  /** Notes a key the stack tracks (seen in a diff), so that it is never named as a lost one. */
+  tracked(keyId: string): void {
+    if (keyId) this.known.add(keyId);
+  }
+
+  /** Forgets a key whose resource was deleted: a long run keeps only what it still tracks. */
+  forget(keyId: string): void {
+    this.known.delete(keyId);
+  }
+
+  /** What this instance holds on to, for tests and benchmarks of a long run's memory. */
+  retained(): { known: number; groups: number } {
+    return { known: this.known.size, groups: this.creating.size };
+  }
+
+  private inFlight(group: string): Map<Promise<unknown>, number | undefined> {
     let creates = this.creating.get(group);
     if (!creates) {
-      creates = new Set();
+      creates = new Map();
       this.creating.set(group, creates);
     }
     return creates;
   }
 
+  private settle(group: string, attempt: Promise<unknown>): void {
+    const creates = this.creating.get(group);
+    creates?.delete(attempt);
+    if (creates?.size === 0) this.creating.delete(group);
+  }
+
   /**
-   * A create whose answer was lost: looks for a key with this purpose that the user gained since
-   * the request started, and revokes it (its secret is lost with the answer). Polls for a while,
+   * A create whose answer was lost: looks among the user's keys for the request's own (by its
+   * expiry marker) and revokes it, since its secret is lost with the answer. Polls for a while,
    * because a slow server may still finish the request after the client gave up.
    */
   private async reconcile(
     client: OctopusClient,
     user: OctopusUser,
-    purpose: string,
-    sentAt: number,
-    cause: OctopusError,
-    inFlight: Set<Promise<unknown>>,
+    lost: LostCreate,
   ): Promise<OctopusError> {
+    const { purpose, sentAt, sent, cause } = lost;
     const who = `${user.Username} (${user.Id})`;
+    const fail = (message: string) =>
+      new OctopusError("UNKNOWN_OUTCOME", message, { method: "POST", path: cause.path, cause });
     const window = reconcileWindowMs(cause, client.timeoutMs);
     const deadline = Date.now() + window;
+    let candidates: OctopusApiKeyResource[];
     for (let wait = 250; ; wait = Math.min(wait * 2, 4_000)) {
       let keys: OctopusApiKeyResource[];
       try {
-        // Only keys created after the request was sent can be the lost one. `Created` is the
+        // Only keys created after the request was sent can be its result. `Created` is the
         // server's time: the server's Date header tells how far its clock is from ours.
-        const createdSince = () =>
-          sentAt + (client.serverClockOffsetMs ?? 0) - RECONCILE_TOLERANCE_MS;
-        keys = await client.listApiKeys(user.Id, (k) => Date.parse(k.Created) < createdSince());
-        keys = keys.filter((k) => Date.parse(k.Created) >= createdSince());
-        // Any key listed was made by a request sent before the list was answered. Other creates
-        // of this user and purpose then in flight settle first, so the keys they got are known
-        // and never taken for the lost one.
-        await Promise.allSettled([...inFlight]);
+        const since = sentAt + (client.serverClockOffsetMs ?? 0) - RECONCILE_TOLERANCE_MS;
+        keys = await client.listApiKeys(user.Id, (k) => Date.parse(k.Created) < since);
+        keys = keys.filter((k) => Date.parse(k.Created) >= since);
+        // Other creates of this user and purpose in flight settle first, so that the keys they
+        // got are known and never named as this one's.
+        await Promise.allSettled([...(this.creating.get(lost.group)?.keys() ?? [])]);
       } catch (listError) {
-        return new OctopusError(
-          "UNKNOWN_OUTCOME",
-          `Creating an API key for ${who} failed (${cause.message}), and checking whether the key was made failed too (${(listError as Error).message}). A key with purpose "${purpose}" may exist without being tracked: look in Octopus under the user's API keys and revoke it, then run pulumi up again`,
-          { method: "POST", path: cause.path, cause },
+        return fail(
+          `Creating an API key for ${who} failed (${cause.message}), and checking whether the key was made failed too (${(listError as Error).message}). A key with purpose "${purpose}"${sent === undefined ? "" : ` expiring ${new Date(sent).toISOString()}`} may exist without being tracked: look in Octopus under the user's API keys and revoke it, then run pulumi up again`,
         );
       }
       // Octopus may trim the purpose it stores.
-      const lost = keys.find((k) => k.Purpose?.trim() === purpose.trim() && !this.known.has(k.Id));
-      if (lost) {
-        this.known.add(lost.Id);
-        try {
-          await client.revokeApiKey(user.Id, lost.Id);
-        } catch (revokeError) {
-          return new OctopusError(
-            "UNKNOWN_OUTCOME",
-            `Creating an API key for ${who} lost its answer (${cause.message}); the key was made (${lost.Id}) but its secret cannot be recovered, and revoking it failed (${(revokeError as Error).message}). Revoke ${lost.Id} in Octopus, then run pulumi up again`,
-            { method: "POST", path: cause.path, cause },
-          );
-        }
-        return new OctopusError(
-          "UNKNOWN_OUTCOME",
-          `Creating an API key for ${who} lost its answer (${cause.message}). The key had been made (${lost.Id}); as its secret was lost with the answer, it has been revoked. Nothing is left behind: run pulumi up again`,
-          { method: "POST", path: cause.path, cause },
-        );
-      }
-      if (Date.now() + wait > deadline) {
-        return new OctopusError(
-          "UNKNOWN_OUTCOME",
-          `Creating an API key for ${who} failed (${cause.message}); Octopus shows no new key with purpose "${purpose}" after checking for ${Math.round(window / 1000)} s, so none was made. Run pulumi up again` +
-            (stillWorking(cause)
-              ? `. (If a key with that purpose created around ${new Date(sentAt).toISOString()} appears later, it is not tracked: revoke it in Octopus.)`
-              : ""),
-          { method: "POST", path: cause.path, cause },
-        );
-      }
+      const untracked = keys.filter(
+        (k) => k.Purpose?.trim() === purpose.trim() && !this.known.has(k.Id),
+      );
+      const ours =
+        sent === undefined
+          ? undefined
+          : untracked.find((k) => matchMarker(k.Expires, sent) === "ours");
+      if (ours) return this.revokeLost(client, user, ours, cause, fail);
+      candidates =
+        sent === undefined
+          ? untracked
+          : untracked.filter((k) => matchMarker(k.Expires, sent) === "unproven");
+      if (Date.now() + wait > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
+
+    if (candidates.length === 0) {
+      return fail(
+        `Creating an API key for ${who} failed (${cause.message}); Octopus shows no new key with purpose "${purpose}" ${sent === undefined ? "" : "and the expiry this request sent "}after checking for ${Math.round(window / 1000)} s, so none was made. Run pulumi up again` +
+          (stillWorking(cause)
+            ? `. (If a key with that purpose ${sent === undefined ? `created around ${new Date(sentAt).toISOString()}` : `expiring ${new Date(sent).toISOString()}`} appears later, it is not tracked: revoke it in Octopus.)`
+            : ""),
+      );
+    }
+    const listed =
+      candidates
+        .slice(0, MAX_NAMED)
+        .map((k) => `${k.Id} (created ${k.Created}, expires ${k.Expires ?? "never"})`)
+        .join(", ") +
+      (candidates.length > MAX_NAMED ? ` and ${candidates.length - MAX_NAMED} more` : "");
+    const why =
+      sent === undefined
+        ? "it was created with the server's default expiry, which carries no mark of the request that made it"
+        : `Octopus did not keep the exact expiry this request sent (${new Date(sent).toISOString()}), which would have marked its key`;
+    return fail(
+      `Creating an API key for ${who} failed (${cause.message}), and whether it made a key cannot be proven: ${why}. Octopus shows ${candidates.length === 1 ? "one key" : `${candidates.length} keys`} with purpose "${purpose}" created since the request that this deployment does not track: ${listed}. None was revoked, since ${candidates.length === 1 ? "it" : "any of them"} may belong to another deployment. If one is not in use, revoke it in Octopus (user ${who}, API keys), then run pulumi up again` +
+        (sent === undefined
+          ? "; set expiresIn or expiresAt on the resource so that a lost create is cleaned up automatically"
+          : ""),
+    );
   }
+
+  /** Revokes a proven lost key; either way the create fails, saying what became of the key. */
+  private async revokeLost(
+    client: OctopusClient,
+    user: OctopusUser,
+    key: OctopusApiKeyResource,
+    cause: OctopusError,
+    fail: (message: string) => OctopusError,
+  ): Promise<OctopusError> {
+    const who = `${user.Username} (${user.Id})`;
+    try {
+      await client.revokeApiKey(user.Id, key.Id);
+    } catch (revokeError) {
+      return fail(
+        `Creating an API key for ${who} lost its answer (${cause.message}); the key was made (${key.Id}) but its secret cannot be recovered, and revoking it failed (${(revokeError as Error).message}). Revoke ${key.Id} in Octopus, then run pulumi up again`,
+      );
+    }
+    return fail(
+      `Creating an API key for ${who} lost its answer (${cause.message}). The key had been made (${key.Id}, identified by the exact expiry this request sent); as its secret was lost with the answer, it has been revoked. Nothing is left behind: run pulumi up again`,
+    );
+  }
+}
+
+/** What a create asks for. */
+export interface KeyRequest {
+  purpose: string;
+  /** Undefined leaves the expiry to the server's default (which marks nothing). */
+  lifetime: RequestedLifetime | undefined;
+  /** Whether the key is for the caller's own user (for advice on a refusal). */
+  self: boolean;
+}
+
+interface LostCreate {
+  group: string;
+  purpose: string;
+  /** When the request was sent, by this machine's clock. */
+  sentAt: number;
+  /** The expiry instant the request sent (its marker), or undefined for the server default. */
+  sent: number | undefined;
+  cause: OctopusError;
 }
 
 /** Whether the server may still be working on a request it did not answer. */

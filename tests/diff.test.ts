@@ -1,7 +1,9 @@
+import { OctopusEmulator } from "../emulator/server";
 import { ApiKeyProvider } from "../provider/provider";
 import { UNKNOWN } from "../provider/inputs";
 import { ApiKeyState, STATE_VERSION } from "../provider/state";
 import { setClock } from "../provider/time";
+import { emulatorEnv, Engine } from "./support/engine";
 
 // Diff decides from the stored outputs and the new inputs alone: no server is running here, so a
 // diff that tried to call one would fail.
@@ -151,4 +153,39 @@ test("reads state written without a stateVersion (the first release's shape)", a
   const { stateVersion: _omit, ...firstRelease } = state;
   const result = await new ApiKeyProvider().diff("apikeys-abc", firstRelease, inputs);
   expect(result.changes).toBe(false);
+});
+
+describe("through the provider host", () => {
+  let emulator: OctopusEmulator;
+  let engine: Engine;
+  beforeAll(async () => {
+    emulator = await OctopusEmulator.start();
+    engine = await Engine.start({ env: emulatorEnv(emulator) });
+  });
+  afterAll(async () => {
+    await engine?.close();
+    await emulator?.close();
+  });
+
+  test("a userId spelled in another case than Octopus stores it keeps the key", async () => {
+    const stored = emulator.serviceAccount.id;
+    const spelled = stored.toLowerCase();
+    expect(spelled).not.toBe(stored);
+    await engine.up("case", { purpose: "id case", userId: spelled });
+    expect(engine.outputs("case").userId).toBe(stored);
+    const id = engine.state.get("case")!.id;
+    expect(await engine.up("case", { purpose: "id case", userId: spelled })).toEqual({
+      step: "same",
+    });
+    expect(await engine.up("case", { purpose: "id case", userId: stored.toUpperCase() })).toEqual({
+      step: "same",
+    });
+    expect(engine.state.get("case")!.id).toBe(id);
+    // Another user is still another user.
+    const other = emulator.addUser({ username: "case-other", isService: true });
+    expect((await engine.up("case", { purpose: "id case", userId: other.id })).step).toBe(
+      "replace",
+    );
+    await engine.destroy("case");
+  });
 });

@@ -5,6 +5,9 @@ import { Engine, hostEnv, realProviderText } from "./support/engine";
 // The fault matrix: every fault the emulator can inject, at every step the provider takes,
 // through the real provider host. After each case the emulator's keys and the engine's state
 // must agree: no live key that state does not track, no tracked key that does not exist.
+// Keys have an explicit lifetime, which lets a lost create's key be proven and revoked. With the
+// server's default expiry nothing proves it, so a lost create leaves the key and names it: those
+// cases require every untracked key to be named in the failure, and nothing revoked.
 
 const FAULTS: Array<{ name: string; rule: Omit<FaultRule, "step">; steps?: FaultStep[] }> = [
   { name: "latency beyond the timeout", rule: { kind: "latency", ms: 1_500 } },
@@ -26,7 +29,7 @@ const messages: string[] = [];
 /** Every secret key the run created, and every output that is not declared secret. */
 const createdSecrets = new Set<string>();
 const plainOutputs: string[] = [];
-const figures = { cases: 0, operations: 0, failures: 0, orphans: 0, phantoms: 0 };
+const figures = { cases: 0, operations: 0, failures: 0, orphans: 0, phantoms: 0, named: 0 };
 
 /** Runs one operation, recording its failure message instead of throwing. */
 async function attempt(operation: () => Promise<unknown>): Promise<boolean> {
@@ -42,6 +45,14 @@ async function attempt(operation: () => Promise<unknown>): Promise<boolean> {
   }
 }
 
+function liveWith(purpose: string): string[] {
+  return emulator
+    .liveKeys()
+    .filter((k) => k.Purpose === purpose)
+    .map((k) => k.Id)
+    .sort();
+}
+
 /** Live keys with `purpose` on the emulator must be exactly the keys state tracks with it. */
 async function expectAgreement(purpose: string): Promise<void> {
   await emulator.idle();
@@ -50,11 +61,7 @@ async function expectAgreement(purpose: string): Promise<void> {
     createdSecrets.add(String(apiKey));
     plainOutputs.push(JSON.stringify(plain));
   }
-  const live = emulator
-    .liveKeys()
-    .filter((k) => k.Purpose === purpose)
-    .map((k) => k.Id)
-    .sort();
+  const live = liveWith(purpose);
   const tracked = [...engine.state.values()]
     .filter((r) => r.outputs.purpose === purpose)
     .map((r) => r.id)
@@ -80,22 +87,43 @@ afterAll(async () => {
   await emulator?.close();
 });
 
+type Lifetime = "expiresIn" | "default expiry";
 const cases = FAULTS.flatMap((fault) =>
-  (fault.steps ?? STEPS).map((step) => [fault.name, step, fault.rule] as const),
+  (fault.steps ?? STEPS).flatMap((step) =>
+    (step === "create" ? ["expiresIn", "default expiry"] : ["expiresIn"]).map(
+      (lifetime) => [fault.name, step, lifetime as Lifetime, fault.rule] as const,
+    ),
+  ),
 );
 
-test.each(cases)("%s at %s: state and server agree", async (name, step, rule) => {
+test.each(cases)("%s at %s (%s): state and server agree", async (name, step, lifetime, rule) => {
   figures.cases++;
-  const purpose = `matrix ${name} at ${step}`;
-  const resource = `${step}-${name}`;
+  const purpose = `matrix ${name} at ${step} ${lifetime}`;
+  const resource = `${step}-${name}-${lifetime}`;
   // A user of its own per case, so that the user lookup is not already cached.
   const user = emulator.addUser({ username: `robot ${purpose}`, isService: true });
-  const program = { purpose, username: user.username };
+  const program = {
+    purpose,
+    username: user.username,
+    ...(lifetime === "expiresIn" ? { expiresIn: "30d" } : {}),
+  };
 
   if (step === "lookup" || step === "create") {
     emulator.faults.add({ ...rule, step });
+    const failed = messages.length;
     await attempt(() => engine.up(resource, program));
     emulator.faults.clear();
+    if (lifetime === "default expiry") {
+      // Unprovable: the key a lost create made is left alone and named in the failure.
+      await emulator.idle();
+      const untracked = liveWith(purpose).filter((id) => engine.state.get(resource)?.id !== id);
+      for (const id of untracked) {
+        expect(messages.slice(failed).join("\n")).toContain(id);
+        expect(messages.slice(failed).join("\n")).toMatch(/None was revoked/);
+        emulator.revokeKey(id);
+        figures.named++;
+      }
+    }
     await expectAgreement(purpose);
   } else {
     await engine.up(resource, program);
@@ -125,12 +153,16 @@ test("no secret appears in any message, stack, host output, provider text or pla
   console.log(
     `fault matrix: ${figures.cases} cases, ${emulator.faults.total()} faults injected, ` +
       `${figures.operations} operations (${figures.failures} failed cleanly), ` +
-      `${figures.orphans} orphans, ${figures.phantoms} phantoms, ${leaks + shaped.length} leaks ` +
+      `${figures.orphans} orphans, ${figures.phantoms} phantoms, ` +
+      `${figures.named} default-expiry keys named for a person to revoke, ${leaks + shaped.length} leaks ` +
       `in ${messages.length} messages, ${plainOutputs.length} plain output sets and ${engine.host.output().length} bytes of host output`,
   );
   expect(figures.cases).toBe(cases.length);
   expect(emulator.faults.total()).toBeGreaterThanOrEqual(cases.length);
   expect(figures.orphans + figures.phantoms).toBe(0);
+  // The default-expiry create cases whose request was processed: drop after, truncated JSON,
+  // no ApiKey, and latency beyond the timeout.
+  expect(figures.named).toBe(4);
   expect(createdSecrets.size).toBeGreaterThan(10);
   expect(leaks).toBe(0);
   expect(shaped).toEqual([]);

@@ -1,0 +1,265 @@
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { FaultRule } from "../emulator/faults";
+import { OctopusEmulator } from "../emulator/server";
+import { forwardTo } from "./support/forward";
+import { Engine, hostEnv } from "./support/engine";
+
+// Reconciliation after a create whose answer was lost (issue 9 §4), through the real provider
+// host: a key is revoked only when its expiry carries the exact instant this very request sent.
+// Everything else (another stack's key, an older key, this stack's tracked key, a key made with
+// the server's default expiry, a server that dropped the sub-second digits) is left alone, and
+// what cannot be proven is named for a person to revoke.
+
+let emulator: OctopusEmulator;
+let engine: Engine;
+let other: Engine;
+let serial = 0;
+
+const env = (url = emulator.url) =>
+  hostEnv({
+    OCTOPUS_URL: url,
+    OCTOPUS_API_KEY: emulator.admin.apiKey,
+    OCTOPUS_REQUEST_TIMEOUT: "500",
+  });
+
+beforeAll(async () => {
+  emulator = await OctopusEmulator.start();
+  // Two provider hosts: this stack's, and another stack's deploying at the same time.
+  [engine, other] = await Promise.all([Engine.start({ env: env() }), Engine.start({ env: env() })]);
+});
+
+afterAll(async () => {
+  await Promise.all([engine?.close(), other?.close()]);
+  await emulator?.close();
+});
+
+afterEach(() => emulator.faults.clear());
+
+/** A service account of its own per test, so that user lookups and keys never mix. */
+function setting(label: string) {
+  serial++;
+  const user = emulator.addUser({ username: `robot-${serial}`, isService: true });
+  return { user, purpose: `${label} ${serial}`, name: `key-${serial}` };
+}
+
+function live(purpose: string): string[] {
+  return emulator
+    .liveKeys()
+    .filter((k) => k.Purpose === purpose)
+    .map((k) => k.Id)
+    .sort();
+}
+
+async function failure(operation: Promise<unknown>): Promise<string> {
+  try {
+    await operation;
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("expected the operation to fail");
+}
+
+const LOST: Array<[string, Omit<FaultRule, "step">]> = [
+  ["dropped after processing", { kind: "dropAfter" }],
+  ["answered after the timeout", { kind: "latency", ms: 1_200 }],
+  ["502 from a gateway", { kind: "status", status: 502 }],
+  ["504 from a gateway", { kind: "status", status: 504 }],
+  ["truncated JSON", { kind: "invalidJson" }],
+  ["created key without ApiKey", { kind: "noApiKey" }],
+];
+
+describe("with an explicit lifetime, a lost create leaves no untracked key", () => {
+  test.each(LOST)("%s (expiresIn)", async (_name, rule) => {
+    const { user, purpose, name } = setting("lost in");
+    emulator.faults.add({ ...rule, step: "create" });
+    const message = await failure(
+      engine.up(name, { purpose, username: user.username, expiresIn: "30d" }),
+    );
+    await emulator.idle();
+    expect(message).toMatch(/UNKNOWN_OUTCOME|lost its answer|none was made/);
+    expect(live(purpose)).toEqual([]);
+    expect(engine.state.has(name)).toBe(false);
+  });
+
+  test("a lost create with expiresAt is cleaned up too", async () => {
+    const { user, purpose, name } = setting("lost at");
+    emulator.faults.add({ kind: "dropAfter", step: "create" });
+    const expiresAt = new Date(Date.now() + 40 * 86_400_000).toISOString().replace(/\..*/, "Z");
+    const message = await failure(engine.up(name, { purpose, username: user.username, expiresAt }));
+    expect(message).toMatch(/has been revoked/);
+    expect(live(purpose)).toEqual([]);
+  });
+});
+
+describe("keys that are not this request's survive", () => {
+  test.each([
+    ["expiresIn", { expiresIn: "30d" }],
+    ["the server's default expiry", {}],
+  ])(
+    "another stack's live key with the same purpose, created during the look-around (%s)",
+    async (_how, lifetime) => {
+      const { user, purpose, name } = setting("concurrent");
+      const program = { purpose, username: user.username, ...lifetime };
+      // The other stack has looked the user up already, so its create follows at once.
+      await other.up(`${name}-warm`, { ...program, purpose: `${purpose} warm-up` });
+      await other.destroy(`${name}-warm`);
+      // This stack's create is processed 1.2 s late, after its 500 ms timeout; the other
+      // stack's key is made meanwhile, before this stack first looks, and while it looks on.
+      emulator.faults.add({ kind: "latency", ms: 1_200, step: "create", count: 1 });
+      const before = emulator.stats.byRoute["POST /api/users/{id}/apikeys"] ?? 0;
+      const mine = failure(engine.up(name, program));
+      for (let i = 0; i < 400; i++) {
+        if ((emulator.stats.byRoute["POST /api/users/{id}/apikeys"] ?? 0) > before) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await other.up(name, program);
+      const theirs = other.state.get(name)!.id;
+      const message = await mine;
+      await emulator.idle();
+
+      expect(emulator.hasKey(theirs)).toBe(true);
+      if ("expiresIn" in lifetime) {
+        // This request's own key was proven and revoked; the other stack's was never a candidate.
+        expect(message).toMatch(/has been revoked/);
+        expect(message).not.toContain(theirs);
+        expect(live(purpose)).toEqual([theirs]);
+      } else {
+        // Nothing proves which key is whose: both are named, none revoked.
+        const keys = live(purpose);
+        expect(keys).toHaveLength(2);
+        for (const id of keys) expect(message).toContain(id);
+        expect(message).toMatch(/None was revoked/);
+      }
+      await other.destroy(name);
+      for (const id of live(purpose)) emulator.revokeKey(id);
+    },
+  );
+
+  test("a key with the same purpose created 3 s before the request", async () => {
+    const { user, purpose, name } = setting("older");
+    const older = emulator.createKey(user.id, { purpose });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    emulator.faults.add({ kind: "dropAfter", step: "create" });
+    const defaulted = await failure(engine.up(name, { purpose, username: user.username }));
+    await emulator.idle();
+    expect(emulator.hasKey(older.id)).toBe(true);
+    // The lost create's key is named (default expiry: unprovable); the older key is not.
+    const made = live(purpose).filter((id) => id !== older.id);
+    expect(made).toHaveLength(1);
+    expect(defaulted).toContain(made[0]);
+    expect(defaulted).not.toContain(older.id);
+    emulator.revokeKey(made[0]);
+
+    emulator.faults.add({ kind: "dropAfter", step: "create" });
+    const explicit = await failure(
+      engine.up(name, { purpose, username: user.username, expiresIn: "30d" }),
+    );
+    await emulator.idle();
+    expect(explicit).toMatch(/has been revoked/);
+    expect(live(purpose)).toEqual([older.id]);
+    emulator.revokeKey(older.id);
+  });
+
+  test.each([
+    ["expiresIn", { expiresIn: "30d" }],
+    ["the server's default expiry", {}],
+  ])(
+    "this stack's own tracked key, on a quick replace whose create lost its answer (%s)",
+    async (_how, lifetime) => {
+      const { user, purpose, name } = setting("replace");
+      const program = { purpose, username: user.username, ...lifetime };
+      // The next `pulumi up` runs in a new provider host, which never saw the tracked key made.
+      const next = await Engine.start({ env: env() });
+      try {
+        await engine.up(name, program);
+        const tracked = engine.state.get(name)!;
+        next.state.set(name, tracked);
+        // At once, a replacement whose create gets a 502 from a gateway: its outcome is
+        // unknown, and the only key with that purpose made lately is the tracked one.
+        emulator.faults.add({ kind: "status", status: 502, step: "create" });
+        const message = await failure(
+          next.up(name, { ...program, rotationTriggers: { run: "2" } }),
+        );
+        await emulator.idle();
+        expect(emulator.hasKey(tracked.id)).toBe(true);
+        expect(next.state.get(name)?.id).toBe(tracked.id);
+        expect(message).not.toContain(tracked.id);
+        expect(message).toMatch(/none was made/);
+        expect(live(purpose)).toEqual([tracked.id]);
+        await next.destroy(name);
+        engine.state.delete(name);
+        expect(live(purpose)).toEqual([]);
+      } finally {
+        await next.close();
+      }
+    },
+  );
+});
+
+describe("when ownership cannot be proven, every key is left alone and named", () => {
+  test.each(LOST.filter(([, rule]) => rule.kind !== "status"))(
+    "default expiry, %s",
+    async (_name, rule) => {
+      const { user, purpose, name } = setting("default");
+      emulator.faults.add({ ...rule, step: "create" });
+      const message = await failure(engine.up(name, { purpose, username: user.username }));
+      await emulator.idle();
+      const keys = live(purpose);
+      expect(keys).toHaveLength(1);
+      expect(message).toContain(keys[0]);
+      expect(message).toMatch(/None was revoked/);
+      expect(message).toMatch(/expiresIn or expiresAt/);
+      emulator.revokeKey(keys[0]);
+    },
+  );
+
+  test("an Octopus that drops the sub-second digits of Expires", async () => {
+    // A reverse proxy that lists keys with whole-second expiries, as a server storing seconds would.
+    const { forward, close } = forwardTo(emulator.url);
+    const truncating = http.createServer((req, res) => {
+      if (req.method !== "GET" || !/\/apikeys(\?|$)/.test(req.url ?? "")) return forward(req, res);
+      const upstream = http.request(
+        `${emulator.url}${req.url}`,
+        { headers: req.headers },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on("data", (c: Buffer) => chunks.push(c));
+          answer.on("end", () => {
+            const body = Buffer.concat(chunks)
+              .toString("utf8")
+              .replace(/("Expires":\s*"[^"]*T\d\d:\d\d:\d\d)\.\d+/g, "$1");
+            const headers = { ...answer.headers };
+            delete headers["content-length"];
+            res.writeHead(answer.statusCode ?? 502, headers);
+            res.end(body);
+          });
+        },
+      );
+      upstream.on("error", () => res.destroy());
+      upstream.end();
+    });
+    await new Promise<void>((resolve) => truncating.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(truncating.address() as AddressInfo).port}`;
+    const through = await Engine.start({ env: env(url) });
+    try {
+      const { user, purpose, name } = setting("truncated");
+      emulator.faults.add({ kind: "dropAfter", step: "create" });
+      const message = await failure(
+        through.up(name, { purpose, username: user.username, expiresIn: "30d" }),
+      );
+      await emulator.idle();
+      const keys = live(purpose);
+      expect(keys).toHaveLength(1);
+      expect(message).toContain(keys[0]);
+      expect(message).toMatch(/did not keep the exact expiry/);
+      expect(message).toMatch(/None was revoked/);
+      emulator.revokeKey(keys[0]);
+    } finally {
+      await through.close();
+      close();
+      truncating.closeAllConnections();
+      await new Promise((resolve) => truncating.close(resolve));
+    }
+  });
+});

@@ -1,0 +1,93 @@
+import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "../provider/client";
+import type { ResolvedConnection } from "../provider/connection";
+import { OctopusError } from "../provider/errors";
+import { KeyCreator } from "../provider/reconcile";
+
+// What a long run keeps (issue 13 item 4): a key is forgotten when its resource is deleted, and
+// the record of creates in flight for a user and purpose goes when the last of them settles.
+
+const user: OctopusUser = { Id: "Users-9", Username: "robot", IsService: true };
+const connection = {} as ResolvedConnection;
+
+/** A client whose creates succeed, or fail with a 400 (a known outcome), after a tick. */
+function fakeClient(): OctopusClient {
+  let next = 0;
+  return {
+    serverUrl: "https://octopus.example.com",
+    timeoutMs: 1_000,
+    serverClockOffsetMs: 0,
+    async createApiKey(_userId: string, body: { purpose: string; expires?: string }) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (body.purpose === "refused") {
+        throw new OctopusError("VALIDATION", "refused", { status: 400 });
+      }
+      const key: OctopusApiKeyResource = {
+        Id: `apikeys-${next++}`,
+        Purpose: body.purpose,
+        UserId: user.Id,
+        ApiKey: "API-FAKEFAKEFAKEFAKE",
+        Created: new Date().toISOString(),
+        Expires: body.expires ?? null,
+      };
+      return key;
+    },
+  } as unknown as OctopusClient;
+}
+
+test("1,000 keys created and deleted leave nothing behind; groups go when their creates settle", async () => {
+  const creator = new KeyCreator();
+  const client = fakeClient();
+  const lifetime = { latest: Date.now() + 86_400_000, slackMs: 5_000 };
+  const ids: string[] = [];
+  for (let batch = 0; batch < 10; batch++) {
+    const keys = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        creator.create({ client, connection }, user, {
+          purpose: `purpose ${i % 7}`,
+          lifetime,
+          self: false,
+        }),
+      ),
+    );
+    ids.push(...keys.map((k) => k.Id));
+    expect(creator.retained().groups).toBe(0);
+  }
+  await expect(
+    creator.create({ client, connection }, user, {
+      purpose: "refused",
+      lifetime: undefined,
+      self: false,
+    }),
+  ).rejects.toThrow(/refused/);
+  expect(creator.retained()).toEqual({ known: 1_000, groups: 0 });
+  for (const id of ids) creator.forget(id);
+  expect(creator.retained()).toEqual({ known: 0, groups: 0 });
+});
+
+test("concurrent creates for one user and purpose send distinct expiry instants", async () => {
+  const sent: string[] = [];
+  const client = fakeClient();
+  const create = client.createApiKey.bind(client);
+  client.createApiKey = (userId, body) => {
+    sent.push(body.expires as string);
+    return create(userId, body);
+  };
+  const creator = new KeyCreator();
+  const latest = Date.parse("2027-01-01T00:00:00Z");
+  await Promise.all(
+    Array.from({ length: 500 }, () =>
+      creator.create({ client, connection }, user, {
+        purpose: "same",
+        lifetime: { latest, slackMs: 1_000 },
+        self: false,
+      }),
+    ),
+  );
+  expect(new Set(sent).size).toBe(500);
+  for (const expires of sent) {
+    const at = Date.parse(expires);
+    expect(at).toBeLessThanOrEqual(latest);
+    expect(at).toBeGreaterThan(latest - 1_000);
+    expect(at % 1_000).not.toBe(0);
+  }
+});
