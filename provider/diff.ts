@@ -1,3 +1,4 @@
+import { accessLevelReplaced, accessLevelUpdated } from "./access";
 import type { ApiKeyInputs } from "./inputs";
 import { isUnknown } from "./inputs";
 import { rotationDue } from "./rotation";
@@ -18,6 +19,7 @@ export function replacedProperties(
   };
 
   changed("purpose", () => inputs.purpose !== state.purpose);
+  changed("accessLevel", () => accessLevelReplaced(state, inputs));
 
   if (inputs.userId !== undefined) {
     changed("userId", () => inputs.userId !== state.userId);
@@ -70,7 +72,8 @@ export function updatedInPlace(state: ApiKeyState, inputs: ApiKeyInputs): boolea
     (inputs.rotateBefore ?? null) !== state.rotateBefore ||
     (inputs.expiresAt ?? null) !== state.expiresAt ||
     (inputs.expiresIn ?? null) !== state.expiresIn ||
-    userSelector(inputs) !== state.userSelector
+    userSelector(inputs) !== state.userSelector ||
+    accessLevelUpdated(state, inputs)
   );
 }
 

@@ -1,3 +1,5 @@
+import { accessLevelProblems } from "./access";
+import type { AccessLevel } from "./access";
 import {
   CONNECTION_FIELDS,
   ConnectionSettings,
@@ -16,6 +18,8 @@ export interface ApiKeyInputs {
   expiresIn?: string;
   rotateBefore?: string;
   rotationTriggers?: Record<string, string>;
+  /** Omitted: the server's default (full access). */
+  accessLevel?: AccessLevel;
   connection?: ConnectionSettings;
 }
 
@@ -31,6 +35,7 @@ const INPUT_FIELDS = new Set([
   "expiresIn",
   "rotateBefore",
   "rotationTriggers",
+  "accessLevel",
   "connection",
   "__provider",
 ]);
@@ -166,6 +171,8 @@ export function inputProblems(
       }
     }
   }
+
+  problems.push(...accessLevelProblems(news.accessLevel, isUnknown));
 
   const connection = news.connection;
   if (connection !== undefined && connection !== null && !isUnknown(connection)) {

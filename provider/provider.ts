@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
+import { accessLevelOption, reportedAccess, requestedAccess, verifiedAccess } from "./access";
 import { explainCommon, explainLookup } from "./advice";
 import { OctopusClient } from "./client";
 import type { OctopusApiKeyResource, OctopusUser } from "./client";
@@ -81,8 +82,10 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
       const self = !inputs.userId && !inputs.username;
       // The skew is measured against the provider's clock, which rotation decisions use.
       const before = now();
-      const key = await this.creator.create(client, user, inputs.purpose, expires, self);
+      const level = accessLevelOption(inputs);
+      const key = await this.creator.create(client, user, inputs.purpose, expires, self, level);
       const clockSkewMs = Date.parse(key.Created) - (before + now()) / 2;
+      const access = await verifiedAccess(client, user, key, inputs);
 
       const state: ApiKeyState = {
         stateVersion: STATE_VERSION,
@@ -97,6 +100,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         serverUrl: connection.serverUrl,
         expired: false,
         rotateAt: rotateAt(key.Expires ?? null, inputs.rotateBefore ?? null),
+        ...access,
         userSelector: userSelector(inputs),
         expiresAt: inputs.expiresAt ?? null,
         expiresIn: inputs.expiresIn ?? null,
@@ -131,6 +135,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         hint: hint || state.hint,
         expired: isExpired(expires, now(), state.clockSkewMs),
         rotateAt: rotateAt(expires, state.rotateBefore),
+        ...reportedAccess(key),
       };
       return { id, props: refreshed };
     });
@@ -155,6 +160,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         rotateBefore,
         rotateAt: rotateAt(state.expires, rotateBefore),
         connection: inputs.connection ?? null,
+        ...requestedAccess(inputs),
       };
       return { outs };
     });

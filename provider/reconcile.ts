@@ -1,3 +1,4 @@
+import type { AccessLevel } from "./access";
 import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "./client";
 import { isTransient, neverSent } from "./client";
 import { explainCreate } from "./advice";
@@ -28,10 +29,11 @@ export class KeyCreator {
     purpose: string,
     expires: string | undefined,
     self: boolean,
+    access: { accessLevel?: AccessLevel } = {},
   ): Promise<OctopusApiKeyResource> {
     const inFlight = this.inFlight(`${client.serverUrl}\n${user.Id}\n${purpose}`);
     const sentAt = Date.now();
-    const attempt = client.createApiKey(user.Id, { purpose, expires }).then((key) => {
+    const attempt = client.createApiKey(user.Id, { purpose, expires, ...access }).then((key) => {
       this.known.add(key.Id);
       return key;
     });
