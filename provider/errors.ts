@@ -13,6 +13,8 @@ export type OctopusErrorCode =
   | "NOT_FOUND"
   /** No user has the requested username. */
   | "USER_NOT_FOUND"
+  /** More than one user could be the one a username names; the message lists them. */
+  | "AMBIGUOUS_USER"
   /** Octopus reported a conflict (409). */
   | "CONFLICT"
   /** Octopus kept answering 429 until the retry budget ran out. */
@@ -25,7 +27,10 @@ export type OctopusErrorCode =
   | "NETWORK"
   /** No answer within the request timeout. */
   | "TIMEOUT"
-  /** The server answered with something that is not what Octopus sends (HTML, invalid JSON, missing fields). */
+  /**
+   * The server answered with something that is not what Octopus sends (HTML, invalid JSON,
+   * missing or mistyped fields, an answer over the size limit, paging that never ends).
+   */
   | "BAD_RESPONSE"
   /** A create may or may not have taken effect; see the message for what was done about it. */
   | "UNKNOWN_OUTCOME"
@@ -43,6 +48,8 @@ export interface OctopusErrorDetails {
   path?: string;
   /** The reasons Octopus listed in its error body (`Errors`). */
   errors?: string[];
+  /** Octopus's `HelpText` from its error body, when it sent one. */
+  helpText?: string;
   /** The underlying error, with its message already redacted. */
   cause?: unknown;
 }
@@ -59,6 +66,7 @@ export class OctopusError extends Error {
   readonly method: string | undefined;
   readonly path: string | undefined;
   readonly errors: string[];
+  readonly helpText: string | undefined;
 
   constructor(code: OctopusErrorCode, message: string, details: OctopusErrorDetails = {}) {
     super(redact(message), details.cause === undefined ? undefined : { cause: details.cause });
@@ -67,28 +75,71 @@ export class OctopusError extends Error {
     this.method = details.method;
     this.path = details.path;
     this.errors = (details.errors ?? []).map(redact);
+    this.helpText = details.helpText === undefined ? undefined : redact(details.helpText);
   }
 }
 
 /** Octopus API keys (`API-` + upper-case letters and digits) and bearer tokens. */
-const SECRET_PATTERNS: RegExp[] = [/API-[A-Z0-9]{8,}/g, /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi];
+const SECRET_PATTERNS: RegExp[] = [
+  /API(?:-|%2D)[A-Z0-9]{8,}/g,
+  /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
+];
 
-/** Secrets known at run time (credentials in use, created keys), redacted wherever they appear. */
+/**
+ * Secrets known at run time (credentials in use, created keys), as compared: upper-cased, without
+ * an `API-` prefix. One short string per secret, whatever the text to redact.
+ */
 const knownSecrets = new Set<string>();
+/** Secrets exactly as registered, for values with characters a token never has. */
+const exactSecrets = new Set<string>();
+
+/** The part of a secret that identifies it: upper case, without `API-`. */
+function core(secret: string): string {
+  return secret.toUpperCase().replace(/^API-/, "");
+}
 
 /**
  * Registers a value that must never appear in an error message or log line. Short values are
  * ignored: redacting them would mangle ordinary text and they are not credentials.
  */
 export function registerSecret(value: string | undefined | null): void {
-  if (typeof value === "string" && value.length >= 8) knownSecrets.add(value);
+  if (typeof value !== "string" || value.length < 8) return;
+  const identifying = core(value);
+  knownSecrets.add(identifying.length >= 8 ? identifying : value.toUpperCase());
+  if (!/^[A-Za-z0-9._~+/=-]+$/.test(value)) exactSecrets.add(value);
 }
 
-/** Replaces every known secret and every API-key-shaped string in `text` with `[redacted]`. */
+/**
+ * Runs of token characters, percent-escapes included: a secret copied into a message sits inside
+ * one, however it was cased or URL-encoded.
+ */
+const TOKEN_RUN = /(?:[A-Za-z0-9._~+/=-]|%[0-9A-Fa-f]{2})+/g;
+
+/** `run` percent-decoded and upper-cased; malformed escapes are left as they are. */
+function comparable(run: string): string {
+  if (!run.includes("%")) return run.toUpperCase();
+  return run
+    .replace(/%[0-9A-Fa-f]{2}/g, (escape) => String.fromCharCode(parseInt(escape.slice(1), 16)))
+    .toUpperCase();
+}
+
+/**
+ * Replaces every known secret and every API-key-shaped string in `text` with `[redacted]`. A
+ * known secret is caught with or without its `API-` prefix, in any case, and URL-encoded: the
+ * whole run of token characters holding it is replaced.
+ */
 export function redact(text: string): string {
   let out = text;
-  for (const secret of knownSecrets) {
+  for (const secret of exactSecrets) {
     if (out.includes(secret)) out = out.split(secret).join("[redacted]");
+  }
+  if (knownSecrets.size > 0) {
+    out = out.replace(TOKEN_RUN, (run) => {
+      if (run.length < 8) return run;
+      const decoded = comparable(run);
+      for (const secret of knownSecrets) if (decoded.includes(secret)) return "[redacted]";
+      return run;
+    });
   }
   for (const pattern of SECRET_PATTERNS) {
     out = out.replace(pattern, (_match, prefix?: unknown) =>

@@ -1,80 +1,63 @@
 import type http from "node:http";
 import type https from "node:https";
 import { HttpProxyAgent, HttpsProxyAgent } from "hpagent";
+import { getProxyForUrl } from "proxy-from-env";
 import { OctopusError } from "./errors";
 
+/** Host names that always mean this machine: `localhost`, 127.0.0.0/8 and `[::1]`. */
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/** True when `hostname` (as `URL.hostname` gives it) is this machine's loopback interface. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.test(hostname);
+}
+
 /**
- * Keep-alive agents that go through the proxy named by HTTPS_PROXY / HTTP_PROXY (either case) for
- * `serverUrl`, or `undefined` when no proxy applies (none set, or the host matches NO_PROXY).
+ * Keep-alive agents that go through the proxy the environment names for `serverUrl`, or
+ * `undefined` when no proxy applies.
  */
 export function proxyAgentFor(
   serverUrl: string,
   options: https.AgentOptions,
-  env: NodeJS.ProcessEnv = process.env,
-): { http: http.Agent; https: https.Agent } | undefined {
-  const proxy = proxyFor(serverUrl, env);
+): { agents: { http: http.Agent; https: https.Agent }; proxy: string } | undefined {
+  const proxy = proxyFor(serverUrl);
   if (!proxy) return undefined;
   return {
-    http: new HttpProxyAgent({ ...options, proxy }),
-    https: new HttpsProxyAgent({ ...options, proxy }),
+    agents: {
+      http: new HttpProxyAgent({ ...options, proxy }),
+      https: new HttpsProxyAgent({ ...options, proxy }),
+    },
+    proxy,
   };
 }
 
-/** The proxy URL that requests to `serverUrl` go through, or `undefined` for none. */
-export function proxyFor(
-  serverUrl: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
+/**
+ * The proxy URL that requests to `serverUrl` go through, or `undefined` for none. The variables
+ * (`HTTPS_PROXY` for https, `HTTP_PROXY` for http, `ALL_PROXY` for both, `NO_PROXY`; either case)
+ * are read by proxy-from-env, as curl reads them. A loopback server is never proxied: a proxy
+ * cannot mean to reach this machine's loopback, and the credential must not pass through it.
+ */
+export function proxyFor(serverUrl: string): string | undefined {
   const url = new URL(serverUrl);
-  const proxy =
-    url.protocol === "https:"
-      ? (env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy)
-      : (env.HTTP_PROXY ?? env.http_proxy);
-  if (!proxy || bypassesProxy(url, env.NO_PROXY ?? env.no_proxy ?? "")) return undefined;
-  // As curl does, a proxy given without a scheme (`proxy.corp:3128`) is an http:// one.
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
-  if (!URL.canParse(withScheme) || !/^https?:$/.test(new URL(withScheme).protocol)) {
+  if (isLoopbackHost(url.hostname)) return undefined;
+  let proxy = getProxyForUrl(url.href);
+  if (!proxy) return undefined;
+  // proxy-from-env gives a proxy set without a scheme (`proxy.corp:3128`) the server's scheme;
+  // curl, and this package before it, take such a proxy to speak plain http.
+  const scheme = url.protocol.slice(0, -1);
+  const given = [`${scheme}_proxy`, "all_proxy"].flatMap((name) => [
+    process.env[name],
+    process.env[name.toUpperCase()],
+  ]);
+  if (given.some((value) => value && !value.includes("://") && proxy === `${scheme}://${value}`)) {
+    proxy = `http://${proxy.slice(scheme.length + 3)}`;
+  }
+  const parsed = URL.canParse(proxy) ? new URL(proxy) : undefined;
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
     throw new OctopusError(
       "CONFIGURATION",
-      "HTTPS_PROXY/HTTP_PROXY is not a proxy URL this package can use; give the form http://proxy.example.com:3128",
+      `${url.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY"} (or ALL_PROXY) is not a proxy URL this package can use; give the form http://proxy.example.com:3128, or list the server in NO_PROXY to reach it directly`,
     );
   }
-  return withScheme;
-}
-
-/**
- * NO_PROXY as curl reads it: `*`, host names (a leading dot or none matches subdomains), host:port,
- * IPv6 literals bare (`::1`) or in brackets (`[::1]`, `[::1]:8080`).
- */
-export function bypassesProxy(url: URL, noProxy: string): boolean {
-  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
-  return noProxy
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .some((entry) => {
-      if (entry === "*") return true;
-      const { name, entryPort } = parseEntry(entry.toLowerCase().replace(/^\*/, ""));
-      if (entryPort && entryPort !== port) return false;
-      const bare = name.replace(/^\./, "");
-      return host === bare || host.endsWith(`.${bare}`);
-    });
-}
-
-/** `host`, `host:port`, `[v6]`, `[v6]:port`, or a bare IPv6 literal (whose colons are no port). */
-function parseEntry(entry: string): { name: string; entryPort?: string } {
-  const bracketed = /^\[([^\]]*)\](?::(\d+))?$/.exec(entry);
-  if (bracketed) return { name: ipv6(bracketed[1]), entryPort: bracketed[2] };
-  if (entry.indexOf(":") !== entry.lastIndexOf(":")) return { name: ipv6(entry) };
-  const [name, entryPort] = entry.split(/:(?=\d+$)/);
-  return { name, entryPort };
-}
-
-/** An IPv6 literal in the form URL gives hosts (`2001:0db8::01` is `2001:db8::1`). */
-function ipv6(literal: string): string {
-  try {
-    return new URL(`http://[${literal}]`).hostname.slice(1, -1);
-  } catch {
-    return literal;
-  }
+  return proxy;
 }

@@ -158,7 +158,7 @@ test("a created key without its secret is an error, not a half-made key", async 
   emulator.faults.add({ step: "create", kind: "noApiKey" });
   const error = await failure(client().createApiKey(emulator.admin.id, { purpose: "no secret" }));
   expect(error.code).toBe("BAD_RESPONSE");
-  expect(error.message).toMatch(/without the new key's id and secret/);
+  expect(error.message).toMatch(/the new key's ApiKey is missing/);
 });
 
 test("revoking a key that is already gone reports false, not an error", async () => {

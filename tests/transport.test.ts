@@ -10,7 +10,7 @@ import { OctopusEmulator } from "../emulator/server";
 import { DEFAULT_RETRY, OctopusClient } from "../provider/client";
 import { resolveConnection } from "../provider/connection";
 import { OctopusError } from "../provider/errors";
-import { bypassesProxy } from "../provider/proxy";
+import { proxyFor } from "../provider/proxy";
 import { Engine } from "./support/engine";
 import { forwardTo } from "./support/forward";
 import { HostCallError } from "./support/host";
@@ -445,123 +445,95 @@ describe("a server with a private certificate authority", () => {
 
 describe("HTTP_PROXY, HTTPS_PROXY and NO_PROXY in the host's environment", () => {
   let proxy: ForwardProxy;
+  /** An https front with a certificate for octopus.internal, which only the proxy can reach. */
+  let named: Front;
+  let remote: string;
+  beforeAll(async () => {
+    named = await startFront(emulator.url, { tls: certs.otherName });
+    remote = `https://octopus.internal:${new URL(named.url).port}`;
+  });
+  afterAll(() => named.close());
   beforeEach(async () => {
-    proxy = await startForwardProxy();
+    proxy = await startForwardProxy({ [new URL(remote).host]: new URL(named.url).host });
   });
   afterEach(() => proxy.close());
 
-  const emulatorTarget = () => new URL(emulator.url).host;
-  const tlsTarget = () => new URL(tlsFront.url).host;
-
-  test("plain http goes through HTTP_PROXY", async () => {
-    await withEngine(
-      {
-        OCTOPUS_URL: emulator.url,
-        OCTOPUS_API_KEY: emulator.admin.apiKey,
-        HTTP_PROXY: proxy.url,
-      },
-      (engine) => roundTrip(engine, "via-http-proxy"),
-    );
-    // hpagent tunnels plain http through CONNECT as well; keep-alive carries every request of
-    // the run through the tunnels it opened.
-    expect(proxy.seen.length).toBeGreaterThan(0);
-    // Only the emulator's traffic: the test's gRPC channel to the host never goes through it.
-    expect(new Set(proxy.seen.map((s) => s.target))).toEqual(new Set([emulatorTarget()]));
+  const remoteEnv = (extra: Record<string, string>) => ({
+    OCTOPUS_URL: remote,
+    OCTOPUS_API_KEY: emulator.admin.apiKey,
+    OCTOPUS_CA_CERTIFICATE: certs.caPem,
+    ...extra,
   });
 
+  test.each([
+    ["http", () => emulator.url],
+    ["https", () => tlsFront.url],
+  ])(
+    "a loopback %s server is never proxied, whatever the proxy variables say",
+    async (_scheme, address) => {
+      const before = proxy.seen.length;
+      await withEngine(
+        {
+          OCTOPUS_URL: address(),
+          OCTOPUS_API_KEY: emulator.admin.apiKey,
+          OCTOPUS_CA_CERTIFICATE: certs.caPem,
+          HTTP_PROXY: proxy.url,
+          HTTPS_PROXY: proxy.url,
+          ALL_PROXY: proxy.url,
+        },
+        (engine) => roundTrip(engine, "loopback-direct"),
+      );
+      // The credential went to the server, not through the proxy.
+      expect(proxy.seen.length - before).toBe(0);
+    },
+  );
+
   test("https goes through HTTPS_PROXY as a CONNECT tunnel, private CA and all", async () => {
-    await withEngine(
-      {
-        OCTOPUS_URL: tlsFront.url,
-        OCTOPUS_API_KEY: emulator.admin.apiKey,
-        OCTOPUS_CA_CERTIFICATE: certs.caPem,
-        HTTPS_PROXY: proxy.url,
-      },
-      (engine) => roundTrip(engine, "via-connect"),
+    await withEngine(remoteEnv({ HTTPS_PROXY: proxy.url }), (engine) =>
+      roundTrip(engine, "via-connect"),
     );
     expect(proxy.seen.length).toBeGreaterThan(0);
-    expect(proxy.seen.every((s) => s.kind === "connect" && s.target === tlsTarget())).toBe(true);
+    expect(proxy.seen.every((s) => s.kind === "connect" && s.target === new URL(remote).host)).toBe(
+      true,
+    );
   });
 
   test("a proxy given without a scheme is an http:// one, as for curl", async () => {
-    await withEngine(
-      {
-        OCTOPUS_URL: tlsFront.url,
-        OCTOPUS_API_KEY: emulator.admin.apiKey,
-        OCTOPUS_CA_CERTIFICATE: certs.caPem,
-        HTTPS_PROXY: new URL(proxy.url).host,
-      },
-      (engine) => roundTrip(engine, "scheme-less-proxy"),
+    await withEngine(remoteEnv({ HTTPS_PROXY: new URL(proxy.url).host }), (engine) =>
+      roundTrip(engine, "scheme-less-proxy"),
     );
     expect(proxy.seen.length).toBeGreaterThan(0);
+  });
+
+  test("lower-case https_proxy and ALL_PROXY are honoured too", async () => {
+    await withEngine(remoteEnv({ https_proxy: proxy.url }), (engine) =>
+      roundTrip(engine, "via-lower-case"),
+    );
+    const seen = proxy.seen.length;
+    expect(seen).toBeGreaterThan(0);
+    await withEngine(remoteEnv({ ALL_PROXY: proxy.url }), (engine) =>
+      roundTrip(engine, "via-all-proxy"),
+    );
+    expect(proxy.seen.length).toBeGreaterThan(seen);
   });
 
   test("a proxy setting that is no URL is a configuration error that does not repeat it", async () => {
     await withEngine(
-      {
-        OCTOPUS_URL: tlsFront.url,
-        OCTOPUS_API_KEY: emulator.admin.apiKey,
-        OCTOPUS_CA_CERTIFICATE: certs.caPem,
-        HTTPS_PROXY: "socks5://user:socks-secret@127.0.0.1:1",
-      },
+      remoteEnv({ HTTPS_PROXY: "socks5://user:socks-secret@127.0.0.1:1" }),
       async (engine) => {
         const error = await failure(engine.up("bad-proxy", { purpose: "bad proxy" }));
-        expect(error.message).toMatch(/HTTPS_PROXY\/HTTP_PROXY is not a proxy URL/);
+        expect(error.message).toMatch(/HTTPS_PROXY \(or ALL_PROXY\) is not a proxy URL/);
+        expect(error.message).toMatch(/NO_PROXY/);
         expect(error.message).not.toContain("socks-secret");
       },
-    );
-  });
-
-  test("lower-case https_proxy is honoured too", async () => {
-    await withEngine(
-      {
-        OCTOPUS_URL: tlsFront.url,
-        OCTOPUS_API_KEY: emulator.admin.apiKey,
-        OCTOPUS_CA_CERTIFICATE: certs.caPem,
-        https_proxy: proxy.url,
-      },
-      (engine) => roundTrip(engine, "via-lower-case"),
-    );
-    expect(proxy.seen.length).toBeGreaterThan(0);
-  });
-
-  test.each([
-    ["NO_PROXY", "127.0.0.1"],
-    ["no_proxy", "localhost,127.0.0.1"],
-    ["NO_PROXY", "*"],
-  ])("%s=%s bypasses the proxy", async (name, value) => {
-    await withEngine(
-      {
-        OCTOPUS_URL: emulator.url,
-        OCTOPUS_API_KEY: emulator.admin.apiKey,
-        HTTP_PROXY: proxy.url,
-        HTTPS_PROXY: proxy.url,
-        [name]: value,
-      },
-      (engine) => roundTrip(engine, "bypass"),
     );
     expect(proxy.seen).toEqual([]);
   });
 
-  test("NO_PROXY for another port does not bypass it", async () => {
-    await withEngine(
-      {
-        OCTOPUS_URL: emulator.url,
-        OCTOPUS_API_KEY: emulator.admin.apiKey,
-        HTTP_PROXY: proxy.url,
-        NO_PROXY: "127.0.0.1:1",
-      },
-      (engine) => roundTrip(engine, "no-bypass"),
-    );
-    expect(proxy.seen.length).toBeGreaterThan(0);
-  });
-
   test("a proxy that refuses the tunnel gives an error naming the proxy settings", async () => {
-    // A server of its own: keep-alive agents are made once per server, with the proxy of the time.
-    const front = await startFront(emulator.url, { tls: certs.server });
-    const refusing = await startForwardProxy({
-      [new URL(front.url).host]: "blocked.example.com:443",
-    });
+    // No route for octopus.internal: this proxy refuses the CONNECT.
+    const refusing = await startForwardProxy();
+    const before = named.connections;
     try {
       // The client picks its proxy when it is made, as the environment stands then.
       process.env.HTTPS_PROXY = `http://proxyuser:proxy-secret@${new URL(refusing.url).host}`;
@@ -569,7 +541,7 @@ describe("HTTP_PROXY, HTTPS_PROXY and NO_PROXY in the host's environment", () =>
       try {
         const c = new OctopusClient(
           resolveConnection({
-            address: front.url,
+            address: remote,
             apiKey: emulator.admin.apiKey,
             caCertificate: certs.caPem,
           }),
@@ -583,47 +555,84 @@ describe("HTTP_PROXY, HTTPS_PROXY and NO_PROXY in the host's environment", () =>
       expect(error.message).toMatch(/HTTPS_PROXY/);
       expect(error.message).not.toContain("proxy-secret");
       expect(refusing.seen).toHaveLength(1);
-      expect(front.connections).toBe(0);
+      expect(named.connections - before).toBe(0);
     } finally {
       await refusing.close();
-      await front.close();
     }
   });
 });
 
-describe("bypassesProxy reads NO_PROXY as curl does", () => {
+describe("which proxy a server gets: proxy-from-env, and never one for loopback", () => {
+  const PROXY = "http://proxy.test:3128";
+  /** `proxyFor(url)` with only `variables` set among the proxy variables. */
+  function decide(url: string, variables: Record<string, string>): string | undefined {
+    const saved = { ...process.env };
+    try {
+      for (const name of Object.keys(process.env)) {
+        if (/_proxy$/i.test(name)) delete process.env[name];
+      }
+      Object.assign(process.env, variables);
+      return proxyFor(url);
+    } finally {
+      process.env = saved;
+    }
+  }
+
   test.each([
-    ["*", "https://octopus.example.com", true],
-    ["", "https://octopus.example.com", false],
-    ["octopus.example.com", "https://octopus.example.com", true],
-    ["octopus.example.com", "https://OCTOPUS.Example.com:8443", true],
-    ["OCTOPUS.EXAMPLE.COM", "https://octopus.example.com", true],
-    ["octopus.example.com", "https://other.example.com", false],
+    ["*", "https://octopus.example.com", false],
+    ["", "https://octopus.example.com", true],
+    ["octopus.example.com", "https://octopus.example.com", false],
+    ["octopus.example.com", "https://OCTOPUS.Example.com:8443", false],
+    ["OCTOPUS.EXAMPLE.COM", "https://octopus.example.com", false],
+    ["octopus.example.com", "https://other.example.com", true],
+    // As proxy-from-env reads it: a bare name matches that host only; a leading dot or `*.` matches
+    // the subdomains.
     ["example.com", "https://octopus.example.com", true],
-    ["example.com", "https://notexample.com", false],
-    [".example.com", "https://octopus.example.com", true],
-    [".example.com", "https://example.com", true],
-    [".example.com", "https://example.com.evil.test", false],
-    ["*.example.com", "https://deep.octopus.example.com", true],
-    ["localhost, 127.0.0.1", "http://127.0.0.1:8080", true],
-    ["localhost,,  other.test", "http://localhost:8080", true],
-    ["127.0.0.1:8443", "https://127.0.0.1:8443", true],
-    ["127.0.0.1:8443", "https://127.0.0.1:9443", false],
-    ["octopus.example.com:443", "https://octopus.example.com", true],
-    ["octopus.example.com:80", "https://octopus.example.com", false],
-    ["octopus.example.com:80", "http://octopus.example.com", true],
-    ["::1", "http://[::1]:8080", true],
-    ["[::1]", "http://[::1]:8080", true],
-    ["[::1]:8080", "http://[::1]:8080", true],
-    ["[::1]:9090", "http://[::1]:8080", false],
-    ["::1", "http://[::2]:8080", false],
-    ["fe80::1234", "https://[fe80::1234]", true],
-    ["fe80::1234", "https://[fe80::1]", false],
-    ["2001:db8::1", "https://[2001:DB8::1]:8443", true],
-    ["2001:0DB8:0::01", "https://[2001:db8::1]", true],
-    ["[2001:db8::1]:8443", "https://[2001:db8::1]:8443", true],
-  ])("NO_PROXY=%j for %s: %s", (noProxy, url, expected) => {
-    expect(bypassesProxy(new URL(url), noProxy)).toBe(expected);
+    [".example.com", "https://octopus.example.com", false],
+    ["*.example.com", "https://deep.octopus.example.com", false],
+    [".example.com", "https://example.com.evil.test", true],
+    ["octopus.example.com:443", "https://octopus.example.com", false],
+    ["octopus.example.com:80", "https://octopus.example.com", true],
+    ["other.test, octopus.example.com", "https://octopus.example.com", false],
+    ["[2001:db8::1]", "https://[2001:db8::1]", false],
+    ["10.0.0.5", "https://10.0.0.5", false],
+  ])("NO_PROXY=%j for %s: proxied %s", (noProxy, url, proxied) => {
+    expect(decide(url, { HTTPS_PROXY: PROXY, NO_PROXY: noProxy })).toBe(
+      proxied ? PROXY : undefined,
+    );
+  });
+
+  test.each([
+    "http://127.0.0.1:8080",
+    "http://127.9.9.9",
+    "https://localhost:8443",
+    "http://LOCALHOST",
+    "http://[::1]:8080",
+  ])("%s: loopback, never proxied", (url) => {
+    const all = { HTTP_PROXY: PROXY, HTTPS_PROXY: PROXY, ALL_PROXY: PROXY };
+    expect(decide(url, all)).toBeUndefined();
+  });
+
+  test("HTTPS_PROXY for https, HTTP_PROXY for http, ALL_PROXY for either, lower case first", () => {
+    const other = "http://other.test:8080";
+    expect(decide("https://octopus.example.com", { HTTP_PROXY: PROXY })).toBeUndefined();
+    expect(decide("http://octopus.example.com", { HTTP_PROXY: PROXY })).toBe(PROXY);
+    expect(decide("https://octopus.example.com", { ALL_PROXY: PROXY })).toBe(PROXY);
+    expect(decide("https://octopus.example.com", { https_proxy: other, HTTPS_PROXY: PROXY })).toBe(
+      other,
+    );
+  });
+
+  test("a proxy without a scheme is spoken to in plain http", () => {
+    expect(decide("https://octopus.example.com", { HTTPS_PROXY: "proxy.test:3128" })).toBe(
+      "http://proxy.test:3128",
+    );
+    expect(decide("https://octopus.example.com", { ALL_PROXY: "proxy.test:3128" })).toBe(
+      "http://proxy.test:3128",
+    );
+    expect(decide("https://octopus.example.com", { HTTPS_PROXY: "https://proxy.test" })).toBe(
+      "https://proxy.test",
+    );
   });
 });
 

@@ -1,0 +1,84 @@
+import { OctopusError } from "./errors";
+import type { OctopusUser } from "./validate";
+
+/**
+ * Whether `text` changes case without any compatibility folding: NFKC leaves it as it is, and
+ * lower-casing keeps each character's length and never turns a non-ASCII character into ASCII.
+ * The Kelvin sign (U+212A), which lower-cases to `k`, and `İ` (U+0130), which lower-cases to `i`
+ * plus a combining dot, fail this.
+ */
+function foldsSimply(text: string): boolean {
+  if (text.normalize("NFKC") !== text) return false;
+  for (const char of text) {
+    if (char.charCodeAt(0) < 0x80) continue;
+    const lower = char.toLowerCase();
+    if (lower.length !== char.length || [...lower].some((c) => c.charCodeAt(0) < 0x80)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * How a username found on the server relates to the one asked for: the same (`exact`), the same
+ * but for letter case with no compatibility folding on either side (`case`), or neither.
+ * Lower-casing is JavaScript's, which is locale-independent.
+ */
+export function usernameMatch(wanted: string, found: string): "exact" | "case" | undefined {
+  if (found === wanted) return "exact";
+  if (found.length !== wanted.length || found.toLowerCase() !== wanted.toLowerCase()) {
+    return undefined;
+  }
+  return foldsSimply(found) && foldsSimply(wanted) ? "case" : undefined;
+}
+
+/** How many candidates an AMBIGUOUS_USER message names. */
+const LISTED = 10;
+
+/** `text` quoted for a message, bounded, control characters escaped. */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
+}
+
+/**
+ * Picks the user `username` names among those the server's filter returned: the exact match, or
+ * else the single case-insensitive one. Throws AMBIGUOUS_USER when several differ only in case.
+ */
+export class UsernameMatcher {
+  private exact: OctopusUser | undefined;
+  private readonly byCase: OctopusUser[] = [];
+
+  constructor(
+    private readonly username: string,
+    private readonly serverUrl: string,
+  ) {}
+
+  /** Considers one user; true once the exact match is found (no need to read further). */
+  consider(user: OctopusUser): boolean {
+    const match = usernameMatch(this.username, user.Username);
+    if (match === "exact") {
+      this.exact = user;
+      return true;
+    }
+    const id = user.Id.toLowerCase();
+    if (match === "case" && !this.byCase.some((u) => u.Id.toLowerCase() === id)) {
+      this.byCase.push(user);
+    }
+    return false;
+  }
+
+  /** The user named, `undefined` for none. */
+  result(): OctopusUser | undefined {
+    if (this.exact) return this.exact;
+    if (this.byCase.length <= 1) return this.byCase[0];
+    const named = this.byCase
+      .slice(0, LISTED)
+      .map((u) => `${quoted(u.Username)} (${u.Id})`)
+      .join(", ");
+    const more = this.byCase.length > LISTED ? ` and ${this.byCase.length - LISTED} more` : "";
+    throw new OctopusError(
+      "AMBIGUOUS_USER",
+      `More than one Octopus user at ${this.serverUrl} has the username ${quoted(this.username)} apart from letter case: ${named}${more}. Give the username exactly as Octopus shows it, or give userId instead`,
+    );
+  }
+}
