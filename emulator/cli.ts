@@ -1,8 +1,14 @@
+import { PROFILES, isProfileName } from "./profiles";
 import { OctopusEmulator, type EmulatorOptions } from "./server";
 
 const USAGE =
   "usage: node dist/emulator/cli.js [--port N] [--host 127.0.0.1] [--users N] [--latency MS]\n" +
-  "                                 [--base-path /octopus] [--seed N] [--legacy-no-expiry]";
+  "         [--base-path /octopus] [--seed N] [--profile " +
+  PROFILES.join("|") +
+  "]\n" +
+  "         [--delete-answer json|noContent204|empty200] [--default-expiry-vs-caller refuse|clip]\n" +
+  "         [--expires-precision ms|s] [--error-bodies errors|helpText] [--user-api-keys-disabled]\n" +
+  "         [--legacy-no-expiry (same as --profile 2025.3)]";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -24,6 +30,14 @@ export function parseArgs(argv: readonly string[]): EmulatorOptions {
         ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)]
         : [argv[i], undefined];
     const value = (): string | undefined => inline ?? argv[++i];
+    const choice = <T extends string>(allowed: readonly T[]): T => {
+      const raw = value();
+      const found = allowed.find((a) => a === raw);
+      if (found === undefined) {
+        throw new UsageError(`${flag} needs one of ${allowed.join(", ")}, got ${raw ?? "nothing"}`);
+      }
+      return found;
+    };
     switch (flag) {
       case "--port":
         options.port = integer(flag, value(), 0);
@@ -48,7 +62,32 @@ export function parseArgs(argv: readonly string[]): EmulatorOptions {
         options.seed = integer(flag, value(), 0);
         break;
       case "--legacy-no-expiry":
-        options.legacyNoExpiry = true;
+        options.profile = "2025.3";
+        break;
+      case "--profile": {
+        const raw = value();
+        if (!isProfileName(raw)) {
+          throw new UsageError(
+            `--profile needs one of ${PROFILES.join(", ")}, got ${raw ?? "nothing"}`,
+          );
+        }
+        options.profile = raw;
+        break;
+      }
+      case "--delete-answer":
+        options.deleteAnswer = choice(["json", "noContent204", "empty200"] as const);
+        break;
+      case "--default-expiry-vs-caller":
+        options.defaultExpiryVsCaller = choice(["refuse", "clip"] as const);
+        break;
+      case "--expires-precision":
+        options.expiresPrecision = choice(["ms", "s"] as const);
+        break;
+      case "--error-bodies":
+        options.errorBodies = choice(["errors", "helpText"] as const);
+        break;
+      case "--user-api-keys-disabled":
+        options.userApiKeysEnabled = false;
         break;
       case "-h":
       case "--help":
@@ -74,7 +113,10 @@ export async function main(
   const { admin, serviceAccount, user } = emulator;
   print(`OCTOPUS_URL=${emulator.url}`);
   print(`OCTOPUS_API_KEY=${admin.apiKey}`);
-  print(`# Octopus Deploy emulator listening on ${emulator.url}`);
+  print(
+    `# Octopus Deploy emulator listening on ${emulator.url}, ` +
+      `behaving like Octopus ${emulator.rules.name} (version ${emulator.rules.version})`,
+  );
   print(`# ${admin.id}  ${admin.username}  administrator; OCTOPUS_API_KEY is its key`);
   print(
     `# ${serviceAccount.id}  ${serviceAccount.username}  service account (IsService); ` +

@@ -1,4 +1,17 @@
 import { RandomSource, seededRandom } from "./random";
+import {
+  HTML_TYPE,
+  MSG_BAD_REQUEST,
+  MSG_UNAVAILABLE,
+  STATUS_MESSAGES,
+  fail,
+  json,
+  loginPage,
+  proxyErrorPage,
+  securityFail,
+  type ErrorStyle,
+  type Reply,
+} from "./replies";
 
 export type FaultKind =
   /** Delay `ms` before processing; the request is still processed if the client has gone. */
@@ -201,5 +214,62 @@ export class FaultEngine implements FaultInjector {
       status: kind === "status" ? RANDOM_STATUSES[mode.rng.int(RANDOM_STATUSES.length)] : 503,
       retryAfter: 1,
     };
+  }
+}
+
+/**
+ * The reply for a fault that replaces processing (`status`, `rateLimit`, `html`), "drop" for
+ * `dropBefore`, or undefined when the request is to be processed (`latency` waits first, in the
+ * server, and the kinds that act on the answer are applied by `faultAfter`).
+ */
+export function faultBefore(
+  fault: ChosenFault,
+  style: ErrorStyle = "errors",
+): Reply | "drop" | undefined {
+  switch (fault.kind) {
+    case "dropBefore":
+      return "drop";
+    case "rateLimit":
+      return {
+        ...fail(429, "You have made too many requests. Please wait and try again."),
+        headers: { "Retry-After": String(fault.retryAfter) },
+      };
+    case "html":
+      return { status: 200, contentType: HTML_TYPE, body: loginPage() };
+    case "status":
+      if (fault.status === 502 || fault.status === 504) {
+        return { status: fault.status, contentType: HTML_TYPE, body: proxyErrorPage(fault.status) };
+      }
+      if (fault.status === 401 || fault.status === 403) {
+        return securityFail(style, fault.status, STATUS_MESSAGES[fault.status]);
+      }
+      return fail(
+        fault.status,
+        STATUS_MESSAGES[fault.status] ?? (fault.status >= 500 ? MSG_UNAVAILABLE : MSG_BAD_REQUEST),
+      );
+    default:
+      return undefined;
+  }
+}
+
+/** The answer actually sent for a processed request, or "drop" (`dropAfter`). */
+export function faultAfter(fault: ChosenFault | undefined, reply: Reply): Reply | "drop" {
+  switch (fault?.kind) {
+    case "dropAfter":
+      return "drop";
+    case "invalidJson":
+      // Any proper prefix of a JSON object or array is invalid JSON.
+      return {
+        status: 200,
+        body: reply.body.slice(0, Math.max(1, Math.floor(reply.body.length / 2))),
+      };
+    case "noApiKey": {
+      if (!reply.createdKey) return reply;
+      const stripped = { ...reply.createdKey };
+      delete stripped.ApiKey;
+      return json(200, stripped);
+    }
+    default:
+      return reply;
   }
 }

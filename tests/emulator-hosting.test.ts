@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { Client, userGetCurrent } from "@octopusdeploy/api-client";
+import { parseArgs, UsageError } from "../emulator/cli";
 import { OctopusEmulator } from "../emulator/server";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -148,6 +149,57 @@ describe("cli", () => {
     expect(text).toMatch(/service account/);
     // The administrator's key is the only secret the CLI prints.
     expect(text.match(/API-[A-Z0-9]{26,27}/g)).toEqual([env.OCTOPUS_API_KEY]);
+  });
+
+  test("--profile picks the Octopus version the server behaves like", async () => {
+    const cli = resolve(__dirname, "../emulator/cli.js");
+    const proc = spawn(process.execPath, [cli, "--port", "0", "--profile", "2025.3"]);
+    child = proc;
+    const exited = new Promise<number | null>((done) => proc.on("exit", (code) => done(code)));
+    const rl = createInterface({ input: proc.stdout });
+    const lines: string[] = [];
+    const url = await new Promise<string>((done) => {
+      rl.on("line", (line) => {
+        lines.push(line);
+        if (line.startsWith("# Octopus Deploy emulator"))
+          done(/^OCTOPUS_URL=(.*)$/.exec(lines[0])![1]);
+      });
+    });
+    expect(lines.join("\n")).toMatch(/behaving like Octopus 2025\.3/);
+    expect((await getJson(`${url}/api`)).json.Version).toBe("2025.3.5000");
+    proc.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    rl.close();
+  });
+
+  test("parses every option flag, and refuses values it does not know", () => {
+    expect(
+      parseArgs([
+        "--profile=2025.4",
+        "--delete-answer",
+        "noContent204",
+        "--default-expiry-vs-caller",
+        "clip",
+        "--expires-precision",
+        "s",
+        "--error-bodies",
+        "helpText",
+        "--user-api-keys-disabled",
+      ]),
+    ).toEqual({
+      port: 8065,
+      profile: "2025.4",
+      deleteAnswer: "noContent204",
+      defaultExpiryVsCaller: "clip",
+      expiresPrecision: "s",
+      errorBodies: "helpText",
+      userApiKeysEnabled: false,
+    });
+    expect(parseArgs(["--legacy-no-expiry"]).profile).toBe("2025.3");
+    expect(() => parseArgs(["--profile", "2024.1"])).toThrow(UsageError);
+    expect(() => parseArgs(["--profile", "2024.1"])).toThrow(/2025\.3, 2025\.4, 2026\.3/);
+    expect(() => parseArgs(["--delete-answer", "maybe"])).toThrow(/json, noContent204, empty200/);
+    expect(() => parseArgs(["--error-bodies"])).toThrow(/got nothing/);
   });
 
   test("rejects unknown arguments with a usage message", async () => {

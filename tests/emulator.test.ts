@@ -92,7 +92,7 @@ describe("root document", () => {
       apiKey: emu.admin.apiKey,
       userAgentApp: "emulator-test",
     });
-    expect((await client.getServerInformation()).version).toBe("2025.4.5000");
+    expect((await client.getServerInformation()).version).toBe("2026.3.5000");
     const me = await userGetCurrent(client);
     expect(me.Username).toBe("admin");
 
@@ -305,9 +305,10 @@ describe("users", () => {
 describe("api keys", () => {
   beforeEach(() => start());
 
-  test("create returns the secret once, in Octopus' shape, and the key then authenticates", async () => {
+  test("create returns the secret once, in Octopus' (2026.3) shape, and the key then authenticates", async () => {
     const res = await createKey(emu.user.id, emu.user.apiKey, { Purpose: "laptop" });
     expect(res.status).toBe(200);
+    // The REST reference's ApiKeyCreatedResource: no AccessLevel in the create answer.
     expect(res.json).toEqual({
       Id: expect.stringMatching(/^apikeys-[A-Za-z0-9]{26}$/),
       Purpose: "laptop",
@@ -315,6 +316,11 @@ describe("api keys", () => {
       ApiKey: expect.stringMatching(/^API-[A-Z0-9]{26,27}$/),
       Created: "2026-01-02T10:11:12.123+00:00",
       Expires: expect.stringMatching(OCTOPUS_DATE),
+      ActorType: "User",
+      IsLastUsedTimestampKnown: true,
+      LastUsedTimeStamp: null,
+      LastModifiedBy: "jane.doe",
+      LastModifiedOn: "2026-01-02T10:11:12.123+00:00",
       Links: { Self: `/api/users/${emu.user.id}/apikeys/${res.json.Id}` },
     });
     const me = await call("GET", "/api/users/me", { key: res.json.ApiKey });
@@ -425,6 +431,13 @@ describe("api keys", () => {
       Purpose: "b",
       Created: "2026-01-02T10:11:12.128+00:00",
       Expires: null,
+      expires: null,
+      accessLevel: "FullAccess",
+      lastUsed: null,
+    });
+    expect(live[1]).toMatchObject({
+      Id: a.id,
+      expires: new Date(T0.getTime() + 180 * DAY).toISOString(),
     });
     expect(JSON.stringify(emu.liveKeys())).not.toContain(a.secret);
   });

@@ -1,0 +1,101 @@
+import type { ProfileName } from "./profiles";
+
+/** The emulator's public option and result types (re-exported by ./server). */
+
+/** How `DELETE …/apikeys/{id}` answers: the reference's `200 {}`, a bare 204, or an empty 200. */
+export type DeleteAnswer = "json" | "noContent204" | "empty200";
+
+/** An API key's access level (2026.3+). */
+export type AccessLevel = "FullAccess" | "ReadOnly" | "Custom";
+
+export interface EmulatorOptions {
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** Default 0 (ephemeral). */
+  port?: number;
+  /** Emulates a server hosted under a path prefix, e.g. "/octopus"; default "". */
+  basePath?: string;
+  /** Extra filler users to seed: "user-00001"…; default 0. */
+  users?: number;
+  /** Delay added to every request before it is processed (simulated round trip); default 0. */
+  latencyMs?: number;
+  /** Injectable clock; default real time. */
+  now?: () => Date;
+  /**
+   * The Octopus version to behave like (see ./profiles and emulator/README.md); default "2026.3".
+   */
+  profile?: ProfileName;
+  /**
+   * Expiry of a key created without `Expires`; default the profile's (180 days from 2025.4;
+   * never on "2025.3", where setting this emulates the docs' "2025.3 and below … 180 days").
+   */
+  defaultExpiryDays?: number;
+  /** Expiry of a key created with `Expires: null` (2025.4+), and the latest allowed; default 366 days. */
+  maxExpiryDays?: number;
+  /** @deprecated Use `profile: "2025.3"`; when `profile` is unset, true selects it. */
+  legacyNoExpiry?: boolean;
+  /** Server version shown at /api; default the profile's (e.g. "2026.3.5000"). */
+  version?: string;
+  /** How a revoke answers (the real body is undocumented); default "json" (`200 {}`). */
+  deleteAnswer?: DeleteAnswer;
+  /**
+   * 2025.4+: what an omitted/null expiry later than the caller's own key's expiry does: refused
+   * with 400, or silently shortened to the caller's expiry (the real behaviour is unknown);
+   * default "refuse".
+   */
+  defaultExpiryVsCaller?: "refuse" | "clip";
+  /** Whether a stored `Expires` keeps milliseconds ("ms", default) or is cut to whole seconds. */
+  expiresPrecision?: "ms" | "s";
+  /**
+   * 401/403 bodies: `ErrorMessage` + `Errors` ("errors", default), or `ErrorMessage` + `HelpText`
+   * + `Details` + `FullException` (a fake server stack trace) and no `Errors` ("helpText").
+   */
+  errorBodies?: "errors" | "helpText";
+  /**
+   * The 2023.2+ "User API Keys" setting (`UserApiKeysEnabled`); default true. When false, a user
+   * who is not a service account is refused (403) a key for themself. Also `setUserApiKeysEnabled`.
+   */
+  userApiKeysEnabled?: boolean;
+  /** Lifetime of tokens from `issueAccessToken` without an explicit expiry; default 1 hour. */
+  accessTokenLifetimeMs?: number;
+  /**
+   * 2026.3: whether the create answer carries `AccessLevel`. The REST reference's
+   * `ApiKeyCreatedResource` has no such field, so the default is false: read it with a GET.
+   */
+  createdAnswerAccessLevel?: boolean;
+  /** PRNG seed for ids, secrets and random faults (deterministic tests). */
+  seed?: number;
+}
+
+export interface SeededUser {
+  id: string;
+  username: string;
+  /** A valid key secret of that user ("" when none was made, e.g. for added service accounts). */
+  apiKey: string;
+  isService: boolean;
+  isAdmin: boolean;
+}
+
+export interface LiveKey {
+  Id: string;
+  UserId: string;
+  Purpose: string;
+  Created: string;
+  Expires: string | null;
+  /** `Expires` as stored, `Date.toISOString()` form (milliseconds kept, or ".000" when cut to seconds). */
+  expires: string | null;
+  /** The key's access level; null on profiles before 2026.3, which have none. */
+  accessLevel: AccessLevel | null;
+  /** When the key last authenticated a request (ISO), or null. Tracked on every profile. */
+  lastUsed: string | null;
+}
+
+export interface EmulatorStats {
+  requests: number;
+  /** Keyed like "GET /api/users/{id}/apikeys"; unmatched requests as "GET (other)". */
+  byRoute: Record<string, number>;
+  /** Response body bytes actually written. */
+  bytesOut: number;
+  /** Request body bytes received. */
+  bytesIn: number;
+}
