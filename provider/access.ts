@@ -9,7 +9,11 @@ import type { ApiKeyState } from "./state";
  * fail-safe that never lets a full-access key stand in for a read-only one.
  */
 
-/** The access levels a key may be asked for (Octopus's `Custom` is made in its UI, not here). */
+/**
+ * The access levels a key may be asked for (Octopus's `Custom` is made in its UI, not here).
+ * inputs.ts spells the same union out: importing it from here would put this file, and through
+ * it the client's got types, in the package's public declarations.
+ */
 export const ACCESS_LEVELS = ["FullAccess", "ReadOnly"] as const;
 export type AccessLevel = (typeof ACCESS_LEVELS)[number];
 

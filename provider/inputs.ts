@@ -1,5 +1,4 @@
 import { accessLevelProblems } from "./access";
-import type { AccessLevel } from "./access";
 import {
   CONNECTION_FIELDS,
   ConnectionSettings,
@@ -18,8 +17,8 @@ export interface ApiKeyInputs {
   expiresIn?: string;
   rotateBefore?: string;
   rotationTriggers?: Record<string, string>;
-  /** Omitted: the server's default (full access). */
-  accessLevel?: AccessLevel;
+  /** Omitted: the server's default (full access). Spelled out, not imported: see ./access. */
+  accessLevel?: "FullAccess" | "ReadOnly";
   connection?: ConnectionSettings;
 }
 
