@@ -1,3 +1,4 @@
+import { accessLevelReplaced, accessLevelUpdated } from "./access";
 import { normalizeServerUrl } from "./connection";
 import type { ApiKeyInputs } from "./inputs";
 import { isUnknown } from "./inputs";
@@ -19,6 +20,7 @@ export function replacedProperties(
   };
 
   changed("purpose", () => inputs.purpose !== state.purpose);
+  changed("accessLevel", () => accessLevelReplaced(state, inputs));
 
   if (inputs.userId !== undefined) {
     // Octopus ids are case-insensitive (`users-2` is `Users-2`), as its database compares them.
@@ -75,7 +77,8 @@ export function updatedInPlace(state: ApiKeyState, inputs: ApiKeyInputs): boolea
     (inputs.rotateBefore ?? null) !== state.rotateBefore ||
     (inputs.expiresAt ?? null) !== state.expiresAt ||
     (inputs.expiresIn ?? null) !== state.expiresIn ||
-    userSelector(inputs) !== state.userSelector
+    userSelector(inputs) !== state.userSelector ||
+    accessLevelUpdated(state, inputs)
   );
 }
 

@@ -35,7 +35,9 @@ export type OctopusErrorCode =
   /** A create may or may not have taken effect; see the message for what was done about it. */
   | "UNKNOWN_OUTCOME"
   /** The connection settings are unusable (no address, no credential, refused transport). */
-  | "CONFIGURATION";
+  | "CONFIGURATION"
+  /** The server's Octopus version lacks what the inputs ask for (`accessLevel: "ReadOnly"` before 2026.3). */
+  | "UNSUPPORTED";
 
 export interface OctopusErrorDetails {
   /** HTTP status of the answer, when there was one. */

@@ -1,3 +1,4 @@
+import { accessLevelProblems } from "./access";
 import {
   CONNECTION_FIELDS,
   ConnectionSettings,
@@ -16,6 +17,8 @@ export interface ApiKeyInputs {
   expiresIn?: string;
   rotateBefore?: string;
   rotationTriggers?: Record<string, string>;
+  /** Omitted: the server's default (full access). Spelled out, not imported: see ./access. */
+  accessLevel?: "FullAccess" | "ReadOnly";
   connection?: ConnectionSettings;
 }
 
@@ -31,6 +34,7 @@ const INPUT_FIELDS = new Set([
   "expiresIn",
   "rotateBefore",
   "rotationTriggers",
+  "accessLevel",
   "connection",
   "__provider",
 ]);
@@ -166,6 +170,8 @@ export function inputProblems(
       }
     }
   }
+
+  problems.push(...accessLevelProblems(news.accessLevel, isUnknown));
 
   const connection = news.connection;
   if (connection !== undefined && connection !== null && !isUnknown(connection)) {

@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { accessLevelOption, reportedAccess, requestedAccess, verifiedAccess } from "./access";
 import { explainCommon, explainLookup } from "./advice";
 import type { OctopusApiKeyResource, OctopusUser } from "./client";
 import {
@@ -86,8 +87,10 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         purpose: inputs.purpose,
         lifetime,
         self,
+        ...accessLevelOption(inputs),
       });
       const clockSkewMs = Date.parse(key.Created) - (before + now()) / 2;
+      const access = await verifiedAccess(connected.client, user, key, inputs);
 
       const state: ApiKeyState = {
         stateVersion: STATE_VERSION,
@@ -102,6 +105,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         serverUrl: connection.serverUrl,
         expired: false,
         rotateAt: rotateAt(key.Expires ?? null, inputs.rotateBefore ?? null),
+        ...access,
         userSelector: userSelector(inputs),
         expiresAt: inputs.expiresAt ?? null,
         expiresIn: inputs.expiresIn ?? null,
@@ -136,6 +140,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         hint: hint || state.hint,
         expired: isExpired(expires, now(), state.clockSkewMs),
         rotateAt: rotateAt(expires, state.rotateBefore),
+        ...reportedAccess(key),
       };
       return { id, props: refreshed };
     });
@@ -160,6 +165,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         rotateBefore,
         rotateAt: rotateAt(state.expires, rotateBefore),
         connection: inputs.connection ?? null,
+        ...requestedAccess(inputs),
       };
       return { outs };
     });

@@ -1,3 +1,4 @@
+import type { AccessLevel } from "./access";
 import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "./client";
 import type { ResolvedConnection } from "./connection";
 import { isTransient, neverSent } from "./client";
@@ -37,7 +38,7 @@ export class KeyCreator {
   async create(
     { client, connection }: { client: OctopusClient; connection: ResolvedConnection },
     user: OctopusUser,
-    { purpose, lifetime, self }: KeyRequest,
+    { purpose, lifetime, self, accessLevel }: KeyRequest,
   ): Promise<OctopusApiKeyResource> {
     const group = `${client.serverUrl}\n${user.Id.toLowerCase()}\n${purpose.trim()}`;
     const inFlight = this.inFlight(group);
@@ -45,7 +46,7 @@ export class KeyCreator {
     const sent = lifetime ? markedExpiry(lifetime, taken) : undefined;
     const expires = sent === undefined ? undefined : new Date(sent).toISOString();
     const sentAt = Date.now();
-    const attempt = client.createApiKey(user.Id, { purpose, expires }).then((key) => {
+    const attempt = client.createApiKey(user.Id, { purpose, expires, accessLevel }).then((key) => {
       this.known.add(key.Id);
       return key;
     });
@@ -197,6 +198,8 @@ export interface KeyRequest {
   lifetime: RequestedLifetime | undefined;
   /** Whether the key is for the caller's own user (for advice on a refusal). */
   self: boolean;
+  /** The access level to ask for; undefined leaves it to the server (full access). */
+  accessLevel?: AccessLevel;
 }
 
 interface LostCreate {

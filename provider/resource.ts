@@ -40,6 +40,8 @@ export interface OctopusApiKeyArgs {
   rotateBefore?: pulumi.Input<string>;
   /** Any change to this map of strings replaces the key, so rotation can follow your own schedule. Default: none. */
   rotationTriggers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** `"ReadOnly"` for a key that can read what its user can and change nothing (Octopus 2026.3+: an older server fails the create, leaving no key), or `"FullAccess"`. Default: the server's, full access. Changing it replaces the key. */
+  accessLevel?: pulumi.Input<"FullAccess" | "ReadOnly">;
   /** Where to reach Octopus and how to authenticate. Default: stack config, then the environment. */
   connection?: pulumi.Input<OctopusConnectionArgs>;
 }
@@ -49,7 +51,7 @@ const SECRET_OUTPUTS = ["apiKey", "connection"];
 
 /**
  * An Octopus Deploy API key, managed by Pulumi: `pulumi up` creates it (its secret is the output
- * `apiKey`), a change of purpose, owner, expiry or server replaces it (new key first, then the old
+ * `apiKey`), a change of purpose, owner, expiry, access level or server replaces it (new key first, then the old
  * one is revoked), and `pulumi destroy` revokes it.
  *
  * ```ts
@@ -80,6 +82,10 @@ export class OctopusApiKey extends pulumi.dynamic.Resource {
   declare readonly expired: pulumi.Output<boolean>;
   /** When the next `pulumi up` will rotate the key; null without `rotateBefore` or an expiry. */
   declare readonly rotateAt: pulumi.Output<string | null>;
+  /** The access level Octopus reports for the key (`FullAccess`, `ReadOnly`), or null when the server reports none (before 2026.3). */
+  declare readonly accessLevel: pulumi.Output<string | null>;
+  /** When the key last authenticated (ISO 8601), as of the last `pulumi refresh`; null if never used, or the server does not track it (before 2026.3). */
+  declare readonly lastUsed: pulumi.Output<string | null>;
 
   constructor(name: string, args: OctopusApiKeyArgs, opts?: pulumi.CustomResourceOptions) {
     const { connection, ...rest } = args;
@@ -95,9 +101,11 @@ export class OctopusApiKey extends pulumi.dynamic.Resource {
       serverUrl: undefined,
       expired: undefined,
       rotateAt: undefined,
+      lastUsed: undefined,
       // Outputs that are also inputs keep the value given, if any.
       userId: args.userId,
       username: args.username,
+      accessLevel: args.accessLevel,
     };
     super(
       serializedProvider,

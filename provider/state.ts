@@ -4,6 +4,11 @@ import type { ConnectionSettings } from "./connection";
  * Version of the stored outputs' shape. Bump it when the shape changes and teach `upgradeState`
  * to read the old one: state written by every earlier release must stay readable, refreshable
  * and destroyable.
+ *
+ * Fields added with a default that is true of every key an earlier release made do not change
+ * it: `accessLevel`, `lastUsed` and `requestedAccessLevel` (added after release 1) read as null
+ * from release 1's state — a key made without a level, whose level and use nobody reported yet —
+ * and release 1, which reads only the fields it knows, can still read state written now.
  */
 export const STATE_VERSION = 1;
 
@@ -24,6 +29,10 @@ export interface ApiKeyState {
   expired: boolean;
   /** When the next `pulumi up` replaces the key, or null without `rotateBefore` or expiry. */
   rotateAt: string | null;
+  /** The level the server reports for the key (`FullAccess`, `ReadOnly`, `Custom`), or null. */
+  accessLevel: string | null;
+  /** When the key last authenticated (ISO 8601), as of the last create or refresh; or null. */
+  lastUsed: string | null;
 
   // Inputs kept so that diff can decide from the outputs alone.
   /** How the user was chosen: `me` (the caller), `id` or `username`. */
@@ -32,6 +41,8 @@ export interface ApiKeyState {
   expiresIn: string | null;
   rotateBefore: string | null;
   rotationTriggers: Record<string, string> | null;
+  /** The `accessLevel` input; null for the server's default. */
+  requestedAccessLevel: "FullAccess" | "ReadOnly" | null;
   /** The `connection` argument, if any (secret); credentials from config or env are never stored. */
   connection: ConnectionSettings | null;
   /** Server clock minus ours when the key was created, for rotation decisions. */
@@ -63,12 +74,18 @@ export function upgradeState(props: Record<string, unknown>): ApiKeyState {
     serverUrl: text(props.serverUrl) ?? "",
     expired: props.expired === true,
     rotateAt: text(props.rotateAt),
+    accessLevel: text(props.accessLevel),
+    lastUsed: text(props.lastUsed),
     userSelector:
       props.userSelector === "id" || props.userSelector === "username" ? props.userSelector : "me",
     expiresAt: text(props.expiresAt),
     expiresIn: text(props.expiresIn),
     rotateBefore: text(props.rotateBefore),
     rotationTriggers: isStringMap(props.rotationTriggers) ? props.rotationTriggers : null,
+    requestedAccessLevel:
+      props.requestedAccessLevel === "FullAccess" || props.requestedAccessLevel === "ReadOnly"
+        ? props.requestedAccessLevel
+        : null,
     connection: isObject(props.connection) ? (props.connection as ConnectionSettings) : null,
     clockSkewMs: typeof props.clockSkewMs === "number" ? props.clockSkewMs : 0,
   };

@@ -6,7 +6,9 @@ import { HostCallError } from "./support/host";
 //   OCTOPUS_ACC=1                      opt in (it creates and revokes real keys)
 //   OCTOPUS_URL, OCTOPUS_API_KEY       the server, and an administrator's API key
 //   OCTOPUS_ACC_SERVICE_ACCOUNT        username of a service account to make keys for
-// Every key it makes is revoked at the end, by id, even when a step fails.
+// Every key it makes is revoked at the end, by id, even when a step fails. Besides the lifecycle
+// it checks the answers this package relies on (create body with UserId, revoke answer, the key
+// fields of the server's version) and least-privilege keys (`accessLevel: "ReadOnly"`, 2026.3+).
 
 const REQUIRED = ["OCTOPUS_URL", "OCTOPUS_API_KEY", "OCTOPUS_ACC_SERVICE_ACCOUNT"] as const;
 const requested = process.env.OCTOPUS_ACC === "1";
@@ -19,6 +21,8 @@ if (!requested) {
   console.log(`acceptance test ${why}`);
   describe.skip(`acceptance against a real Octopus server (${why})`, () => {
     test("create, refresh, rotate and revoke a service account's key", () => undefined);
+    test("the server's answers: create body, key fields, revoke answer", () => undefined);
+    test('least privilege: a "ReadOnly" key reads but cannot write', () => undefined);
   });
 } else if (missing.length > 0) {
   test("acceptance against a real Octopus server: its settings are complete", () => {
@@ -76,12 +80,73 @@ if (!requested) {
         : `HTTP ${response.status}`;
     };
 
+    /** The server's root URL, as this package normalises it (a pasted `/api` suffix dropped). */
+    const root = process.env.OCTOPUS_URL!.replace(/\/+$/, "").replace(/\/api$/i, "");
+    /** A REST call with the administrator's key (never printed): status and parsed body. */
+    const admin = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${root}${path}`, {
+        method,
+        headers: {
+          "X-Octopus-ApiKey": process.env.OCTOPUS_API_KEY!,
+          "content-type": "application/json",
+          accept: "application/json",
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, text, json: json as Record<string, unknown> | undefined };
+    };
+    /** `[major, minor]` of the server's version, from `GET /api`. */
+    const serverVersion = async (): Promise<[number, number]> => {
+      const version = String((await admin("GET", "/api")).json?.Version ?? "");
+      const [major, minor] = version.split(".").map(Number);
+      if (!Number.isFinite(major) || !Number.isFinite(minor)) {
+        throw new Error(`GET ${root}/api did not report a Version such as 2026.3.1234`);
+      }
+      return [major, minor];
+    };
+    const atLeast = ([major, minor]: [number, number], wanted: [number, number]) =>
+      major > wanted[0] || (major === wanted[0] && minor >= wanted[1]);
+    /** The service account's id, looked up by the administrator. */
+    const serviceAccountId = async (): Promise<string> => {
+      const page = await admin(
+        "GET",
+        `/api/users?filter=${encodeURIComponent(serviceAccount)}&take=100`,
+      );
+      const items = (page.json?.Items ?? []) as { Id: string; Username: string }[];
+      const match = items.find((u) => u.Username.toLowerCase() === serviceAccount.toLowerCase());
+      if (!match) throw new Error(`no user named ${serviceAccount} on ${root}`);
+      return match.Id;
+    };
+    /** Ids of the user's live keys with `purpose`. */
+    const keysWithPurpose = async (userId: string, purpose: string): Promise<string[]> => {
+      const page = await admin("GET", `/api/users/${userId}/apikeys?take=1000`);
+      const items = (page.json?.Items ?? []) as { Id: string; Purpose: string }[];
+      return items.filter((k) => k.Purpose?.trim() === purpose).map((k) => k.Id);
+    };
+    /** Keys made here outside the provider: revoked by id with the administrator's key. */
+    const madeDirectly: { userId: string; id: string }[] = [];
+
     beforeAll(async () => {
       engine = await Engine.start({ env: process.env });
     }, STEP_TIMEOUT_MS);
 
     afterAll(async () => {
       const failures: string[] = [];
+      for (const { userId, id } of madeDirectly) {
+        const revoked = await admin("DELETE", `/api/users/${userId}/apikeys/${id}`).catch(
+          (error: unknown) => ({ status: 0, text: (error as Error).message }),
+        );
+        if (revoked.status !== 404 && (revoked.status < 200 || revoked.status > 299)) {
+          failures.push(`${id} (of ${userId}): HTTP ${revoked.status}`);
+        }
+      }
       for (const [id, outputs] of made) {
         try {
           // Delete treats an already revoked key as done, so every key is simply deleted again.
@@ -168,6 +233,116 @@ if (!requested) {
         expect(
           await authenticatesAs(last.outputs.serverUrl as string, last.outputs.apiKey as string),
         ).toBe("HTTP 401");
+      },
+      STEP_TIMEOUT_MS,
+    );
+
+    test(
+      "the server's answers: create body with UserId accepted, key fields of its version, revoke any 2xx",
+      async () => {
+        const version = await serverVersion();
+        const userId = await serviceAccountId();
+        const purpose = `pulumi-octopus-apikey acceptance answers ${run}`;
+        const created = await admin("POST", `/api/users/${userId}/apikeys`, {
+          Purpose: purpose,
+          UserId: userId,
+          Expires: new Date(Date.now() + 86_400_000).toISOString(),
+        });
+        const id = typeof created.json?.Id === "string" ? created.json.Id : undefined;
+        if (id) madeDirectly.push({ userId, id });
+        expect(created.status >= 200 && created.status < 300).toBe(true);
+        expect(id).toMatch(/^apikeys-/i);
+        expect(typeof created.json?.ApiKey).toBe("string");
+
+        const read = await admin("GET", `/api/users/${userId}/apikeys/${id}`);
+        expect(read.status).toBe(200);
+        const fields = Object.keys(read.json ?? {});
+        expect(fields).toEqual(expect.arrayContaining(["Id", "Purpose", "UserId", "Created"]));
+        const since2026_3 = ["AccessLevel", "IsLastUsedTimestampKnown", "LastUsedTimeStamp"];
+        if (atLeast(version, [2026, 3])) {
+          expect(fields).toEqual(expect.arrayContaining(since2026_3));
+          expect(read.json?.LastUsedTimeStamp ?? null).toBeNull();
+          expect(read.json?.AccessLevel).toBe("FullAccess");
+        }
+
+        const revoked = await admin("DELETE", `/api/users/${userId}/apikeys/${id}`);
+        expect(revoked.status >= 200 && revoked.status < 300).toBe(true);
+        expect((await admin("GET", `/api/users/${userId}/apikeys/${id}`)).status).toBe(404);
+        console.log(
+          `acceptance: Octopus ${version.join(".")}; create answered ${created.status}; ` +
+            `key fields ${fields.sort().join(", ")}; revoke answered ${revoked.status} with ` +
+            (revoked.text.length === 0 ? "an empty body" : `${revoked.text.length} bytes`),
+        );
+      },
+      STEP_TIMEOUT_MS,
+    );
+
+    test(
+      'least privilege: a "ReadOnly" key reads but cannot write (2026.3+); older servers refuse it and keep no key',
+      async () => {
+        const version = await serverVersion();
+        const RO = "read-only";
+        const purpose = `pulumi-octopus-apikey acceptance read-only ${run}`;
+        const readOnly = {
+          purpose,
+          username: serviceAccount,
+          expiresIn: "1d",
+          accessLevel: "ReadOnly",
+        };
+        if (!atLeast(version, [2026, 3])) {
+          const error = await step((e) => e.up(RO, readOnly)).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error).toBeInstanceOf(HostCallError);
+          expect((error as Error).message).toMatch(/accessLevel "ReadOnly" needs Octopus 2026\.3/);
+          expect(await keysWithPurpose(await serviceAccountId(), purpose)).toEqual([]);
+          console.log(
+            `acceptance: Octopus ${version.join(".")} has no read-only keys; the create failed and left no key, as it should`,
+          );
+          return;
+        }
+
+        expect(await step((e) => e.up(RO, readOnly))).toEqual({ step: "create" });
+        const { id, outputs } = engine!.state.get(RO)!;
+        expect(outputs.accessLevel).toBe("ReadOnly");
+        const serverUrl = outputs.serverUrl as string;
+        const apiKey = outputs.apiKey as string;
+        expect(await authenticatesAs(serverUrl, apiKey)).toBe(outputs.userId);
+
+        // A write the key's user may make with full access: a key for itself.
+        const write = await fetch(`${serverUrl}/api/users/${String(outputs.userId)}/apikeys`, {
+          method: "POST",
+          headers: { "X-Octopus-ApiKey": apiKey, "content-type": "application/json" },
+          body: JSON.stringify({
+            Purpose: `${purpose} (write attempt)`,
+            UserId: outputs.userId,
+            Expires: new Date(Date.now() + 86_400_000).toISOString(),
+          }),
+        });
+        const wrote = (await write.json().catch(() => undefined)) as { Id?: unknown } | undefined;
+        if (write.ok && typeof wrote?.Id === "string") {
+          madeDirectly.push({ userId: outputs.userId as string, id: wrote.Id });
+        }
+        expect(write.status).toBe(403);
+
+        // Used: refresh reports when (Octopus may record use with a delay, so look a few times).
+        let lastUsed: unknown = null;
+        for (let look = 0; look < 4 && lastUsed === null; look++) {
+          if (look > 0) await new Promise((resolve) => setTimeout(resolve, 5_000));
+          expect(await step((e) => e.refresh(RO))).toBe("kept");
+          lastUsed = engine!.state.get(RO)!.outputs.lastUsed;
+        }
+        if (lastUsed === null) {
+          console.log("acceptance: lastUsed still null 15 s after the key was used");
+        } else {
+          expect(
+            typeof lastUsed === "string" && Date.parse(lastUsed) > Date.now() - 3_600_000,
+          ).toBe(true);
+        }
+
+        await step((e) => e.destroy(RO));
+        expect(await isLive(id, outputs)).toBe(false);
       },
       STEP_TIMEOUT_MS,
     );
