@@ -3,6 +3,8 @@
 // (tsconfig.package.json: provider/ → dist/provider), for `prepare`, which `npm ci`, `npm pack`
 // and git installs run. Plain JavaScript because it runs before anything is compiled.
 //
+//   node scripts/build.mjs [--package | --prune-only]
+//
 // An incremental build never deletes: the output of a source file that was deleted or renamed
 // would stay in dist/ and still run (Jest runs every dist/tests/**/*.test.js). So first remove
 // every compiled file whose TypeScript source is gone. Deleting dist/ also deletes tsc's build
@@ -41,6 +43,8 @@ function removeStale(dir) {
 
 const removed = removeStale(dist);
 if (removed > 0) console.log(`build: removed ${removed} stale file(s) from dist/`);
+// `--prune-only`: only the removal above (the tests use it while dist/ is in use).
+if (process.argv.includes("--prune-only")) process.exit(0);
 
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 const config = process.argv.includes("--package") ? "tsconfig.package.json" : "tsconfig.json";

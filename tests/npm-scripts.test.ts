@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as path from "node:path";
 import { repoRoot } from "./support/engine";
-import { userEnv } from "./support/npm";
+import { run, userEnv } from "./support/npm";
 
-// The `npm run` scripts a user starts by hand. npm runs a script through `sh -c`: a signal sent
+// The `npm run` scripts: the incremental build, and the ones a user starts by hand. npm runs a script through `sh -c`: a signal sent
 // to npm reaches the shell, and a node started by the shell (rather than exec'd in its place)
 // would keep running, holding the port.
 
@@ -88,3 +90,25 @@ test("`npm run emulator` stopped with SIGTERM leaves no process and frees its po
     if (groupAlive(pgid)) process.kill(-pgid, "SIGKILL");
   }
 }, 180_000);
+
+test("the incremental build removes compiled files whose source was deleted, and nothing else", async () => {
+  // Probes standing for the output of a deleted test and a deleted module; kept sources stay.
+  const stale = ["tests/zz-deleted-probe.test.js", "provider/zz-deleted-probe.d.ts"].map((f) =>
+    path.join(repoRoot, "dist", f),
+  );
+  const kept = path.join(repoRoot, "dist", "provider", "index.js");
+  for (const file of stale) fs.writeFileSync(file, "throw new Error('stale');\n");
+  try {
+    const result = await run(process.execPath, ["scripts/build.mjs", "--prune-only"], {
+      cwd: repoRoot,
+      env: userEnv(),
+      timeoutMs: 60_000,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("removed 2 stale file(s)");
+    for (const file of stale) expect(fs.existsSync(file)).toBe(false);
+    expect(fs.existsSync(kept)).toBe(true);
+  } finally {
+    for (const file of stale) fs.rmSync(file, { force: true });
+  }
+});
