@@ -112,10 +112,22 @@ async function withProviderHost(emulator: OctopusEmulator): Promise<void> {
   }
 }
 
+/** An address as it may be printed: without user info or query, which could hold a credential. */
+function shown(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "not a URL; the provider says why below";
+  }
+}
+
 /** The lifecycle against the server the environment names, as a user would check their own. */
 async function againstServer(url: string, username: string | undefined): Promise<void> {
   const owner = username ? `"${username}"` : "the caller's own user";
-  console.log(`Using the server in OCTOPUS_URL (${url}) and the credential in the environment.`);
+  console.log(
+    `Using the server in OCTOPUS_URL (${shown(url)}) and the credential in the environment.`,
+  );
   console.log(`Keys are made for ${owner}, expire in ${DEMO_EXPIRES_IN}, and have the purpose`);
   console.log(`  "${DEMO_PURPOSE}".`);
   console.log("Every key the demo creates is revoked before it ends, even when a step fails.");

@@ -83,3 +83,16 @@ test("--mistakes prints the provider's own message for each common mistake, none
   expect(result.stdout).toMatch(/purpose: is required/);
   expect(result.stdout).not.toMatch(KEY_SHAPED);
 }, 180_000);
+
+test("an address with a password in it fails, and the demo never prints the password", async () => {
+  const withPassword = emulator.url.replace("http://", "http://admin:Demo-Pa55word-Probe@");
+  const result = await run(process.execPath, [DEMO], {
+    cwd: repoRoot,
+    env: userEnv({ OCTOPUS_URL: withPassword, OCTOPUS_API_KEY: emulator.admin.apiKey }),
+    timeoutMs: 120_000,
+  });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toMatch(/^demo failed: /m);
+  expect(result.stdout + result.stderr).not.toContain("Demo-Pa55word-Probe");
+  expect(emulator.stats.byRoute["POST /api/users/{id}/apikeys"]).toBeUndefined();
+}, 150_000);
