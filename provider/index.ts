@@ -6,6 +6,9 @@ import { ApiKeyProvider } from "./provider";
 
 export { OctopusApiKey } from "./resource";
 export type { OctopusApiKeyArgs, OctopusConnectionArgs } from "./resource";
+// Errors happen in the provider host, and the engine shows only their message: a Pulumi program
+// never catches an OctopusError. The class and its codes stay exported (removing them would break
+// importers) for code that runs the provider in its own process, such as tests.
 export { OctopusError } from "./errors";
 export type { OctopusErrorCode } from "./errors";
 

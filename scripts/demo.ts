@@ -1,30 +1,35 @@
 /**
- * `npm run demo`: provisions and revokes an Octopus API key end to end on the local emulator.
+ * `npm run demo`: provisions, refreshes, rotates and revokes an Octopus API key end to end.
  *
- * With the Pulumi CLI on PATH it runs `pulumi up` and `pulumi destroy` on the quickstart (the
- * repository root project) with a local file backend in a temporary folder. Without it (as on
- * machines where the CLI cannot be installed) it says so and drives the quickstart's own resource
- * through the real @pulumi/pulumi provider host, step by step, as the engine would.
+ * - With OCTOPUS_URL and a credential (OCTOPUS_API_KEY or OCTOPUS_ACCESS_TOKEN) set, against that
+ *   server — an emulator started elsewhere (`npm run emulator`) or a real Octopus, the check a
+ *   user runs before trusting the package. It creates keys for the caller's own user (or
+ *   `--username NAME`) with a purpose that says what they are and a one-day expiry, drives them
+ *   through the real @pulumi/pulumi provider host, and revokes every key it created, even when a
+ *   step fails. It never prints a key or the credential.
+ * - Otherwise on an emulator of its own: with the Pulumi CLI on PATH it runs `pulumi up` and
+ *   `pulumi destroy` on the quickstart (the repository root project) with a local file backend in
+ *   a temporary folder; without it, it drives the quickstart's resource through the provider host.
+ * - `--mistakes`: makes each common mistake against an emulator of its own and prints the
+ *   provider's actual message for each (scripts/demo-mistakes.ts).
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OctopusEmulator } from "../emulator/server";
-import { resourceUrn, startProviderHost } from "../tests/support/host";
+import { OctopusApiKey } from "../provider";
+import { startProviderHost } from "../tests/support/host";
 import { captureProviderText } from "../tests/support/mocks";
+import { runLifecycle } from "./demo-lifecycle";
+import { showMistakes } from "./demo-mistakes";
 
 const root = path.resolve(__dirname, "..", "..");
 
-function mask(key: unknown): string {
-  return typeof key === "string"
-    ? `${key.slice(0, 8)}${"•".repeat(Math.max(0, key.length - 8))}`
-    : "(none)";
-}
-
-function step(title: string): void {
-  console.log(`\n▶ ${title}`);
-}
+/** What the demo's keys say they are, in Octopus's list of the user's keys. */
+const DEMO_PURPOSE = "pulumi-octopus-apikey: npm run demo (short-lived; safe to revoke)";
+/** Short, and explicit, so that a key a crash left behind lapses by itself within a day. */
+const DEMO_EXPIRES_IN = "1d";
 
 function showServer(emulator: OctopusEmulator, userId: string): void {
   const keys = emulator.liveKeys(userId);
@@ -88,46 +93,109 @@ async function quickstartResource() {
 
 async function withProviderHost(emulator: OctopusEmulator): Promise<void> {
   const { name, inputs } = await quickstartResource();
-  const urn = resourceUrn(name);
+  const { __provider: providerText, ...program } = inputs;
   const host = await startProviderHost({
     cwd: root,
     env: { ...process.env, OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: emulator.admin.apiKey },
   });
   try {
     await host.configure({});
-    step(`Check ${name} (purpose "${String(inputs.purpose)}", user "${String(inputs.username)}")`);
-    const checked = await host.check(urn, {}, inputs);
-    if (checked.failures.length > 0) {
-      throw new Error(checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
-    }
-    console.log("  inputs are valid; nothing has been sent to Octopus yet");
-
-    step("Create (pulumi up)");
-    const created = await host.create(urn, checked.inputs);
-    const outs = created.properties;
-    console.log(`  id       ${created.id}`);
-    console.log(`  apiKey   ${mask(outs.apiKey)}  (secret output; masked here)`);
-    console.log(`  owner    ${String(outs.username)} (${String(outs.userId)})`);
-    console.log(`  expires  ${String(outs.expires)}`);
-    showServer(emulator, String(outs.userId));
-
-    step("Read (pulumi refresh)");
-    const read = await host.read(created.id, urn, outs);
-    console.log(
-      `  still there: ${read.id === created.id}; secret kept: ${read.properties.apiKey === outs.apiKey}`,
-    );
-
-    step("Delete (pulumi destroy)");
-    await host.delete(created.id, urn, read.properties);
-    showServer(emulator, String(outs.userId));
-    if (emulator.hasKey(created.id)) throw new Error("the key is still live after delete");
-    console.log("\nDone: the key was created, refreshed and revoked.");
+    await runLifecycle(host, {
+      name,
+      inputs: program,
+      providerText: String(providerText),
+      afterStep: () => showServer(emulator, emulator.serviceAccount.id),
+    });
+    console.log("\nDone: the key was created, refreshed, rotated and revoked.");
   } finally {
     await host.close();
   }
 }
 
+/** An address as it may be printed: without user info or query, which could hold a credential. */
+function shown(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "not a URL; the provider says why below";
+  }
+}
+
+/** The lifecycle against the server the environment names, as a user would check their own. */
+async function againstServer(url: string, username: string | undefined): Promise<void> {
+  const owner = username ? `"${username}"` : "the caller's own user";
+  console.log(
+    `Using the server in OCTOPUS_URL (${shown(url)}) and the credential in the environment.`,
+  );
+  console.log(`Keys are made for ${owner}, expire in ${DEMO_EXPIRES_IN}, and have the purpose`);
+  console.log(`  "${DEMO_PURPOSE}".`);
+  console.log("Every key the demo creates is revoked before it ends, even when a step fails.");
+  const { text } = await captureProviderText(() => {
+    new OctopusApiKey("demo", { purpose: DEMO_PURPOSE });
+  });
+  const host = await startProviderHost({ cwd: root, env: process.env });
+  try {
+    await host.configure({});
+    await runLifecycle(host, {
+      name: "demo",
+      inputs: {
+        purpose: DEMO_PURPOSE,
+        expiresIn: DEMO_EXPIRES_IN,
+        ...(username ? { username } : {}),
+      },
+      providerText: text,
+    });
+    console.log("\nDone: the key was created, refreshed, rotated and revoked; none is left.");
+  } finally {
+    await host.close();
+  }
+}
+
+async function mistakesMode(): Promise<void> {
+  const emulator = await OctopusEmulator.start();
+  console.log(
+    `Each common mistake, made against an emulator of the demo's own (${emulator.url}),\n` +
+      "with the message the provider gives (what `pulumi preview` / `pulumi up` would print).",
+  );
+  try {
+    const { inputs } = await quickstartResource();
+    const unexpected = await showMistakes(emulator, String(inputs.__provider), root);
+    if (unexpected > 0) throw new Error(`${unexpected} mistake(s) did not fail`);
+  } finally {
+    await emulator.close();
+  }
+}
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return undefined;
+  const value = process.argv[at + 1];
+  if (!value || value.startsWith("--")) throw new Error(`${name} needs a value`);
+  return value;
+}
+
 async function main(): Promise<void> {
+  const known = new Set(["--mistakes", "--username"]);
+  const unknown = process.argv
+    .slice(2)
+    .filter((a, i, all) => a.startsWith("--") && !known.has(a) && all[i - 1] !== "--username");
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown option ${unknown[0]}; usage: npm run demo [-- --mistakes | --username NAME]`,
+    );
+  }
+  if (process.argv.includes("--mistakes")) return mistakesMode();
+  const url = process.env.OCTOPUS_URL;
+  const credential =
+    process.env.OCTOPUS_API_KEY || process.env.OCTOPUS_APIKEY || process.env.OCTOPUS_ACCESS_TOKEN;
+  if (url && credential) return againstServer(url, option("--username"));
+  if (url || credential) {
+    throw new Error(
+      "set both OCTOPUS_URL and OCTOPUS_API_KEY (or OCTOPUS_ACCESS_TOKEN) to run against a server, or neither to use an emulator of the demo's own",
+    );
+  }
+
   const emulator = await OctopusEmulator.start();
   console.log(`Octopus emulator listening at ${emulator.url}`);
   try {

@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OctopusEmulator } from "../emulator/server";
 import { Engine, repoRoot } from "./support/engine";
 import { startProviderHost } from "./support/host";
+import { copyWorkingTree, INSTALL_FLAGS, pack, run, runOk, userEnv } from "./support/npm";
 
 // The package as users get it: `npm pack`, installed from the tarball into a scratch Pulumi
 // project outside the repository, with that project's own @pulumi/pulumi. Everything after the
@@ -23,61 +23,6 @@ const MAX_PROVIDER_TEXT_BYTES = 2048;
 const FAKE_API_KEY = "API-PACKTESTFAKEKEY00000000001";
 const FAKE_ACCESS_TOKEN = "pack-test-fake-access-token";
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion (never through a shell); rejects only if it cannot start or times out. */
-function run(
-  command: string,
-  args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${command} ${args.join(" ")} timed out after ${options.timeoutMs} ms`));
-    }, options.timeoutMs);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/**
- * The environment of a user's shell: without the variables `npm run` sets for this repository
- * (npm_config_local_prefix would point npm back here; npm's other settings, such as a registry,
- * stay), no NODE_PATH (nothing outside the project may resolve), no Octopus settings, and no
- * NODE_OPTIONS of Jest's.
- */
-function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  const fromNpmRun =
-    /^npm_(package_|lifecycle_|command$|execpath$|node_execpath$|config_local_prefix$)/i;
-  for (const name of Object.keys(env)) {
-    if (fromNpmRun.test(name) || name.startsWith("OCTOPUS_")) delete env[name];
-  }
-  delete env.NODE_PATH;
-  delete env.NODE_OPTIONS;
-  return { ...env, ...extra };
-}
-
 let workDir: string;
 let tarball: string;
 let packedFiles: string[];
@@ -86,24 +31,11 @@ let emulator: OctopusEmulator;
 beforeAll(async () => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), "octopus-apikey-pack-"));
   emulator = await OctopusEmulator.start();
-  // --ignore-scripts: `prepack` would rebuild dist/ under the running tests. The suite runs on a
-  // fresh build, which is what gets packed.
-  const packed = await run(
-    "npm",
-    ["pack", "--ignore-scripts", "--json", "--pack-destination", workDir],
-    { cwd: repoRoot, env: userEnv(), timeoutMs: 120_000 },
-  );
-  if (packed.code !== 0) throw new Error(`npm pack failed (${packed.code}):\n${packed.stderr}`);
-  const [result] = JSON.parse(packed.stdout) as Array<{
-    filename: string;
-    size: number;
-    unpackedSize: number;
-    files: Array<{ path: string }>;
-  }>;
-  tarball = path.join(workDir, result.filename);
-  packedFiles = result.files.map((f) => f.path).sort();
+  const packed = await pack(workDir);
+  tarball = packed.tarball;
+  packedFiles = packed.files;
   console.log(
-    `packed ${result.filename}: ${result.files.length} files, ${result.size} bytes (${result.unpackedSize} unpacked)`,
+    `packed ${path.basename(tarball)}: ${packed.files.length} files, ${packed.size} bytes (${packed.unpackedSize} unpacked)`,
   );
 }, 150_000);
 
@@ -158,31 +90,15 @@ describe.each(VERSIONS)("a Pulumi project with @pulumi/pulumi %s", (version) => 
       tarball,
       `@pulumi/pulumi@${pulumiSpec}`,
       `@types/node@^${nodeMajor}`,
-      "--prefer-offline",
-      "--no-audit",
-      "--no-fund",
-      // Without the registry, fail within seconds rather than after npm's minutes of retries.
-      "--fetch-retries=2",
-      "--fetch-retry-mintimeout=2000",
-      "--fetch-retry-maxtimeout=10000",
+      ...INSTALL_FLAGS,
       "--prefix",
       project,
     ];
-    const needs =
-      "This test needs the npm registry (or a warm npm cache) and fails rather than skips without it.";
-    const install = await run("npm", args, {
+    await runOk("npm", args, {
       cwd: project,
       env: userEnv(),
       timeoutMs: INSTALL_TIMEOUT_MS - 30_000,
-    }).catch((error: Error) => {
-      throw new Error(`${error.message}. ${needs}`);
     });
-    if (install.code !== 0) {
-      throw new Error(
-        `npm ${args.join(" ")} failed (exit ${install.code}) in ${project}. ${needs} npm said:\n` +
-          `${install.stderr.slice(-4000)}`,
-      );
-    }
     installed = JSON.parse(
       fs.readFileSync(path.join(project, "node_modules/@pulumi/pulumi/package.json"), "utf8"),
     ).version;
@@ -378,4 +294,68 @@ new OctopusApiKey("bad-expiry", { purpose: "x", expiresIn: 90 });
       await engine.close();
     }
   }, 120_000);
+});
+
+describe("installed from a git URL", () => {
+  // npm clones a git dependency, installs its devDependencies and runs its `prepare` script
+  // (the build) before packing it: without `prepare`, dist/ would be missing. The URL is a
+  // repository made from this working tree (git+file://, no network for the clone itself).
+  let project: string;
+  let report: { resolved: string; exports: string[]; kinds: Record<string, string> };
+
+  beforeAll(async () => {
+    const started = Date.now();
+    const repo = path.join(workDir, "clone");
+    copyWorkingTree(repo);
+    project = fs.mkdtempSync(path.join(workDir, "project-git-"));
+    fs.writeFileSync(
+      path.join(project, "package.json"),
+      JSON.stringify({ name: "git-test-project", version: "0.0.0", private: true }, null, 2),
+    );
+    const args = ["install", `git+file://${repo}`, "@pulumi/pulumi@^3", ...INSTALL_FLAGS];
+    await runOk("npm", args, {
+      cwd: project,
+      env: userEnv(),
+      timeoutMs: INSTALL_TIMEOUT_MS - 30_000,
+    });
+    console.log(`installed from git+file:// in ${Date.now() - started} ms`);
+    const checked = await runOk(
+      process.execPath,
+      [
+        "-e",
+        `const pkg = require("pulumi-octopus-apikey");
+process.stdout.write(JSON.stringify({
+  resolved: require("fs").realpathSync(require.resolve("pulumi-octopus-apikey")),
+  exports: Object.keys(pkg).sort(),
+  kinds: { OctopusApiKey: typeof pkg.OctopusApiKey, OctopusError: typeof pkg.OctopusError, provider: typeof pkg.provider },
+}));`,
+      ],
+      { cwd: project, env: userEnv(), timeoutMs: 60_000 },
+    );
+    report = JSON.parse(checked.stdout);
+  }, INSTALL_TIMEOUT_MS);
+
+  test("the package is built on install: dist/ holds the entry points, and only the packed files", () => {
+    const installed = path.join(project, "node_modules", "pulumi-octopus-apikey");
+    expect(fs.lstatSync(installed).isSymbolicLink()).toBe(false);
+    for (const file of ["dist/provider/index.js", "dist/provider/index.d.ts"]) {
+      expect(fs.existsSync(path.join(installed, file))).toBe(true);
+    }
+    // What `files` allows, as from the tarball: no sources, tests or emulator.
+    expect(fs.readdirSync(installed).sort()).toEqual(["README.md", "dist", "package.json"]);
+    expect(fs.readdirSync(path.join(installed, "dist"))).toEqual(["provider"]);
+  });
+
+  test("require() loads the public API from the installed copy", () => {
+    expect(report.resolved).toBe(
+      fs.realpathSync(
+        path.join(project, "node_modules/pulumi-octopus-apikey/dist/provider/index.js"),
+      ),
+    );
+    expect(report.kinds).toEqual({
+      OctopusApiKey: "function",
+      OctopusError: "function",
+      provider: "object",
+    });
+  });
 });
