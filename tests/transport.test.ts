@@ -846,7 +846,7 @@ describe("redirects are not followed", () => {
         const error = await failure(
           engine.up("redirected", { purpose: "redirected", userId: emulator.serviceAccount.id }),
         );
-        expect(error.message).toMatch(/set connection\.address to the server's final URL/);
+        expect(error.message).toMatch(/set OCTOPUS_URL to the server's final URL/);
         expect(emulator.stats.requests).toBe(0);
       },
     );
