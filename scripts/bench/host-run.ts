@@ -48,8 +48,8 @@ export interface HostRunOptions {
    * the peak RSS; the host goes on creating and deleting keys, untimed, to reach each.
    */
   memoryAt?: number[];
-  /** Write a CPU profile of the host during the creates to this file. */
-  profileFile?: string;
+  /** Write CPU profiles of the host during the creates and during the deletes to these files. */
+  profileFiles?: { creates: string; deletes: string };
   /** The probe's text (needed for `memory` and `profileFile`). */
   probeText?: string;
 }
@@ -99,7 +99,10 @@ export async function runHost(
     const deleteAll = (from: number, count: number) =>
       pool(count, o.parallelism, (i) => engine.destroy(`key-${from + i}`));
 
-    if (o.profileFile) await probe({ action: "profileStart", intervalUs: 200 });
+    const profiling = async (action: "profileStart" | "profileStop", file?: string) => {
+      if (o.profileFiles) await probe({ action, intervalUs: 200, ...(file ? { file } : {}) });
+    };
+    await profiling("profileStart");
     await emulator.idle();
     emulator.resetStats();
     const cpu0 = processCpuMs(pid);
@@ -112,12 +115,14 @@ export async function runHost(
       }),
     );
     const cpu1 = processCpuMs(pid);
-    if (o.profileFile) await probe({ action: "profileStop", file: o.profileFile });
+    await profiling("profileStop", o.profileFiles?.creates);
     const createRequests = emulator.stats.requests;
     const byRoute = { ...emulator.stats.byRoute };
+    await profiling("profileStart");
     const cpu2 = processCpuMs(pid);
     const deletes = await timed(() => deleteAll(0, o.n));
     const cpu3 = processCpuMs(pid);
+    await profiling("profileStop", o.profileFiles?.deletes);
 
     const run: HostRun = {
       firstKeyMs: firstKeyAt - spawned,

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { OctopusEmulator } from "../../emulator/server";
 import type { Options } from "./args";
-import { runHost } from "./host-run";
+import { HostRun, runHost } from "./host-run";
 import type { ProviderTexts } from "./texts";
 import { log, table } from "./util";
 
@@ -138,26 +138,54 @@ export async function profile(
   dir: string,
 ): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
-  const summaries: Record<string, Summary> = {};
-  const cpuMs: Record<string, number> = {};
+  const runs: Record<string, HostRun> = {};
   for (const [variant, text] of [
     ["ours", texts.ours],
     ["gotFloor", texts.got],
   ] as const) {
-    const file = path.resolve(dir, `host-${variant}.cpuprofile`);
-    log(`profiling the ${variant} host during ${o.n} creates → ${file}`);
-    const run = await runHost(
+    const files = {
+      creates: path.resolve(dir, `host-${variant}-creates.cpuprofile`),
+      deletes: path.resolve(dir, `host-${variant}-deletes.cpuprofile`),
+    };
+    log(`profiling the ${variant} host during ${o.n} creates and ${o.n} deletes → ${dir}`);
+    runs[variant] = await runHost(
       emulator,
       text,
-      { ...o, sleepMs: o.latency, profileFile: file, probeText: texts.probe },
+      { ...o, sleepMs: o.latency, profileFiles: files, probeText: texts.probe },
       `profile ${variant}`,
     );
-    summaries[variant] = summarize(JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile);
-    cpuMs[variant] = run.cpuCreateMs;
-    log(
-      `  ${variant}: creates ${run.createMs.toFixed(0)} ms, host CPU ${run.cpuCreateMs.toFixed(0)} ms`,
-    );
   }
+  const read = (variant: string, phase: Phase) =>
+    summarize(
+      JSON.parse(
+        fs.readFileSync(path.resolve(dir, `host-${variant}-${phase}.cpuprofile`), "utf8"),
+      ) as CpuProfile,
+    );
+  return (
+    (["creates", "deletes"] as const)
+      .map((phase) =>
+        render(
+          phase,
+          { ours: read("ours", phase), gotFloor: read("gotFloor", phase) },
+          {
+            ours: phase === "creates" ? runs.ours.cpuCreateMs : runs.ours.cpuDeleteMs,
+            gotFloor: phase === "creates" ? runs.gotFloor.cpuCreateMs : runs.gotFloor.cpuDeleteMs,
+          },
+          o,
+        ),
+      )
+      .join("\n") + `profiles: ${path.resolve(dir)}\n`
+  );
+}
+
+type Phase = "creates" | "deletes";
+
+function render(
+  phase: Phase,
+  summaries: Record<string, Summary>,
+  cpuMs: Record<string, number>,
+  o: Options,
+): string {
   // The sampler counts wall time between samples, which on a loaded machine includes time the
   // host waited for a core: shares are reliable, absolute times are scaled to the host's CPU.
   const perKey = (variant: string, ms: number) =>
@@ -201,7 +229,7 @@ export async function profile(
       .slice(0, count)
       .map((f) => [f.name, f.group, share(variant, f.ms), perKey(variant, f.ms).toFixed(3)]);
   return [
-    `host CPU profiles during ${o.n} creates (parallelism ${o.parallelism}, ${o.latency} ms); idle excluded`,
+    `host CPU profiles during ${o.n} ${phase} (parallelism ${o.parallelism}, ${o.latency} ms); idle excluded`,
     "",
     "self time by group",
     groupTable((s) => s.groups),
@@ -226,7 +254,6 @@ export async function profile(
       ["function", "group", "share", "ms/key"],
       top("gotFloor", () => true, 15),
     ),
-    `profiles: ${path.resolve(dir)}`,
     "",
   ].join("\n");
 }
