@@ -81,22 +81,24 @@ async function main(): Promise<void> {
       if (r % 2 === 0) steps.reverse();
       for (const step of steps) {
         log(`  ${latency} ms, repeat ${r}: ${step}`);
-        if (step === "raw") {
-          result.raw = await runRaw(
-            rawClient(got, emulator),
-            emulator,
-            o.n,
-            o.parallelism,
-            `raw ${r}`,
-          );
-        } else {
-          result.hosts[step] = await runHost(
-            emulator,
-            texts[TEXT[step]],
-            { ...o, sleepMs: latency },
-            `${step} ${latency}.${r}`,
-          );
-        }
+        await twice(emulators, async () => {
+          if (step === "raw") {
+            result.raw = await runRaw(
+              rawClient(got, emulator),
+              emulator,
+              o.n,
+              o.parallelism,
+              `raw ${r}`,
+            );
+          } else {
+            result.hosts[step] = await runHost(
+              emulator,
+              texts[TEXT[step]],
+              { ...o, sleepMs: latency },
+              `${step} ${latency}.${r}`,
+            );
+          }
+        });
       }
       return result;
     };
@@ -169,6 +171,22 @@ async function main(): Promise<void> {
     const left = sweepLeftovers(emulators);
     if (left > 0) log(`revoked ${left} key(s) left behind by a failed run`);
     await Promise.all(emulators.map((e) => e.close()));
+  }
+}
+
+/**
+ * Runs one measurement, and once more if it fails: on a machine loaded by other work a keep-alive
+ * socket or a host can fail now and then. The failed run's keys are revoked first.
+ */
+async function twice(emulators: OctopusEmulator[], run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const left = sweepLeftovers(emulators);
+    log(
+      `  failed (${(error as Error).message.split("\n")[0]}); revoked ${left} key(s), running it again`,
+    );
+    await run();
   }
 }
 

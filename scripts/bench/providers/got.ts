@@ -13,8 +13,16 @@ let client: Promise<Got> | undefined;
 let base = "";
 let userId: Promise<string> | undefined;
 
+/**
+ * One request. A GET or DELETE whose keep-alive socket the server closed meanwhile is retried
+ * once, as ours retries idempotent requests; a POST is not (ours reconciles instead).
+ */
 async function send(method: "GET" | "POST" | "DELETE", path: string, json?: unknown) {
-  const response = await (await client!)(base + path, { method, json });
+  const http = await client!;
+  const response = await http(base + path, { method, json }).catch((error: { code?: string }) => {
+    if (method === "POST" || error.code !== "ECONNRESET") throw error;
+    return http(base + path, { method, json });
+  });
   if (response.statusCode < 200 || response.statusCode > 299) {
     throw new Error(`${method} ${path} answered ${response.statusCode}`);
   }

@@ -9,7 +9,20 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 let userId: Promise<string> | undefined;
 let target = { url: "", apiKey: "" };
 
-function send(method: string, path: string, json?: unknown): Promise<string> {
+/**
+ * One request; a reused keep-alive socket that the server closed meanwhile is retried once on a
+ * new one, as Node's documentation advises (ours retries such failures too).
+ */
+async function send(method: string, path: string, json?: unknown): Promise<string> {
+  try {
+    return await attempt(method, path, json);
+  } catch (error) {
+    if ((error as { reused?: boolean }).reused) return attempt(method, path, json);
+    throw error;
+  }
+}
+
+function attempt(method: string, path: string, json?: unknown): Promise<string> {
   const { url, apiKey } = target;
   const body = json === undefined ? undefined : JSON.stringify(json);
   const headers: Record<string, string> = {
@@ -33,7 +46,9 @@ function send(method: string, path: string, json?: unknown): Promise<string> {
       });
     });
     request.on("timeout", () => request.destroy(new Error(`${method} ${path} timed out`)));
-    request.on("error", reject);
+    request.on("error", (error: NodeJS.ErrnoException) =>
+      reject(Object.assign(error, { reused: request.reusedSocket && error.code === "ECONNRESET" })),
+    );
     request.end(body);
   });
 }
