@@ -140,18 +140,22 @@ async function main(): Promise<void> {
     const memoryAt = [o.n, o.memN, 2 * o.memN - o.n];
     for (const variant of ["ours", "gotFloor"] as const) {
       log(`memory: ${variant}, heap after ${memoryAt.join(", ")} keys in one host`);
-      m.memory[variant] = await runHost(
-        big,
-        texts[TEXT[variant]],
-        { ...o, sleepMs: o.latency, memoryAt, probeText: texts.probe },
-        `${variant} memory`,
-      );
+      await twice(emulators, async () => {
+        m.memory[variant] = await runHost(
+          big,
+          texts[TEXT[variant]],
+          { ...o, sleepMs: o.latency, memoryAt, probeText: texts.probe },
+          `${variant} memory`,
+        );
+      });
     }
 
     const raw = rawClient(got, big);
     for (let r = 1; r <= o.seedRepeats; r++) {
       log(`seed method, repeat ${r}/${o.seedRepeats}`);
-      m.seed.push(await runSeed(raw, big, o.seedN, o.parallelism, `seed ${r}`));
+      await twice(emulators, async () => {
+        m.seed.push(await runSeed(rawClient(got, big), big, o.seedN, o.parallelism, `seed ${r}`));
+      });
     }
 
     log("measuring lookup bytes");

@@ -15,10 +15,6 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export function range(values: number[]): [number, number] {
-  return [Math.min(...values), Math.max(...values)];
-}
-
 export const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 
 export async function timed<T>(body: () => Promise<T>): Promise<{ ms: number; value: T }> {
