@@ -66,6 +66,9 @@ export function parseArgs(argv: string[]): Options {
       else quick = true;
       continue;
     }
+    if (name !== "profile" && name !== "sweep" && !(name in INTEGER)) {
+      usage(`unknown option ${argv[i]}`);
+    }
     const raw = inline ?? argv[++i];
     if (raw === undefined) usage(`--${name} needs a value`);
     if (name === "profile") {
@@ -74,13 +77,11 @@ export function parseArgs(argv: string[]): Options {
       const values = raw.split(",").map(Number);
       if (values.some((v) => !Number.isInteger(v) || v < 0)) usage("--sweep needs ms like 5,20,50");
       given.sweep = values;
-    } else if (name in INTEGER) {
+    } else {
       const { key, min } = INTEGER[name];
       const value = Number(raw);
       if (!Number.isInteger(value) || value < min) usage(`--${name} needs an integer ≥ ${min}`);
       (given as Record<string, number>)[key] = value;
-    } else {
-      usage(`unknown option ${argv[i]}`);
     }
   }
   const options = { ...DEFAULTS, ...(quick ? QUICK : {}), ...given };
