@@ -1,0 +1,153 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import type { OctopusEmulator } from "../../emulator/server";
+import { emulatorEnv, Engine } from "../../tests/support/engine";
+import { resourceUrn } from "../../tests/support/host";
+import { pool, timed } from "./util";
+
+/** Purposes of every key the benchmark makes start with this, so leftovers can be found. */
+export const PURPOSE = "bench";
+
+/** What one host run measured. Times in ms; CPU is the host process's user + system time. */
+export interface HostRun {
+  /** From spawning the host to the first create's completion (Configure, Check, Create). */
+  firstKeyMs: number;
+  /** From the start of the creates (host ready and configured) to the first one's completion. */
+  firstKeyAfterReadyMs: number;
+  createMs: number;
+  deleteMs: number;
+  /** Host CPU during the N creates and during the N deletes. */
+  cpuCreateMs: number;
+  cpuDeleteMs: number;
+  /** Host CPU from spawn to the end of the deletes (loading included). */
+  cpuTotalMs: number;
+  /** Requests the emulator received during the creates, and by route. */
+  createRequests: number;
+  byRoute: Record<string, number>;
+  /** With `memoryAt`: the host after two full GCs, when that many keys were done, in order. */
+  memory?: Array<{ keys: number } & MemorySample>;
+}
+
+export interface MemorySample {
+  heapUsed: number;
+  /** Used bytes per V8 heap space (old_space, code_space, …). */
+  spaces: Record<string, number>;
+  external: number;
+  rss: number;
+  /** Peak RSS of the host so far. */
+  maxRssKb: number;
+}
+
+export interface HostRunOptions {
+  n: number;
+  parallelism: number;
+  /** How long the sleep floor waits per create and per delete. */
+  sleepMs: number;
+  /**
+   * Key counts (cumulative, ascending, each ≥ N) at which the probe reads the heap after GC and
+   * the peak RSS; the host goes on creating and deleting keys, untimed, to reach each.
+   */
+  memoryAt?: number[];
+  /** Write CPU profiles of the host during the creates and during the deletes to these files. */
+  profileFiles?: { creates: string; deletes: string };
+  /** The probe's text (needed for `memory` and `profileFile`). */
+  probeText?: string;
+}
+
+let ticksPerSecond: number | undefined;
+
+/** CPU time (user + system) a process has used so far, from /proc; NaN where that is missing. */
+export function processCpuMs(pid: number): number {
+  try {
+    ticksPerSecond ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" })) || 100;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * N creates then N deletes through a new, configured provider host, as one `pulumi up` and one
+ * `pulumi destroy` would drive it (Check then Create per resource; Delete per resource).
+ */
+export async function runHost(
+  emulator: OctopusEmulator,
+  text: string,
+  o: HostRunOptions,
+  label: string,
+): Promise<HostRun> {
+  const spawned = performance.now();
+  const engine = await Engine.start({
+    env: emulatorEnv(emulator, { BENCH_SLEEP_MS: String(o.sleepMs) }),
+    providerText: text,
+  });
+  try {
+    const pid = engine.host.pid;
+    let probes = 0;
+    const probe = async (inputs: Record<string, unknown>) => {
+      if (!o.probeText) throw new Error("the probe's provider text is missing");
+      const urn = resourceUrn(`probe-${++probes}`, "pulumi-nodejs:dynamic/bench:probe");
+      return (await engine.host.create(urn, { __provider: o.probeText, ...inputs })).properties;
+    };
+    const username = emulator.serviceAccount.username;
+    const program = (i: number) => ({ purpose: `${PURPOSE} ${label}.${i}`, username });
+    const createAll = (from: number, count: number) =>
+      pool(count, o.parallelism, (i) => engine.up(`key-${from + i}`, program(from + i)));
+    const deleteAll = (from: number, count: number) =>
+      pool(count, o.parallelism, (i) => engine.destroy(`key-${from + i}`));
+
+    const profiling = async (action: "profileStart" | "profileStop", file?: string) => {
+      if (o.profileFiles) await probe({ action, intervalUs: 200, ...(file ? { file } : {}) });
+    };
+    await profiling("profileStart");
+    await emulator.idle();
+    emulator.resetStats();
+    const cpu0 = processCpuMs(pid);
+    const started = performance.now();
+    let firstKeyAt = 0;
+    const creates = await timed(() =>
+      pool(o.n, o.parallelism, async (i) => {
+        await engine.up(`key-${i}`, program(i));
+        firstKeyAt ||= performance.now();
+      }),
+    );
+    const cpu1 = processCpuMs(pid);
+    await profiling("profileStop", o.profileFiles?.creates);
+    const createRequests = emulator.stats.requests;
+    const byRoute = { ...emulator.stats.byRoute };
+    await profiling("profileStart");
+    const cpu2 = processCpuMs(pid);
+    const deletes = await timed(() => deleteAll(0, o.n));
+    const cpu3 = processCpuMs(pid);
+    await profiling("profileStop", o.profileFiles?.deletes);
+
+    const run: HostRun = {
+      firstKeyMs: firstKeyAt - spawned,
+      firstKeyAfterReadyMs: firstKeyAt - started,
+      createMs: creates.ms,
+      deleteMs: deletes.ms,
+      cpuCreateMs: cpu1 - cpu0,
+      cpuDeleteMs: cpu3 - cpu2,
+      cpuTotalMs: cpu3,
+      createRequests,
+      byRoute,
+    };
+    if (o.memoryAt) {
+      run.memory = [];
+      let done = o.n;
+      for (const keys of o.memoryAt) {
+        await createAll(done, keys - done);
+        await deleteAll(done, keys - done);
+        done = keys;
+        const sample = (await probe({ action: "memory" })) as unknown as MemorySample;
+        run.memory.push({ keys, ...sample });
+      }
+    }
+    return run;
+  } finally {
+    await engine.close();
+  }
+}

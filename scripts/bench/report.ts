@@ -1,0 +1,325 @@
+/** Turns the runs into figures, the goals table, the human report and the last-line JSON. */
+import type { Options } from "./args";
+import type { Phase } from "./direct";
+import type { HostRun } from "./host-run";
+import { median, round, table } from "./util";
+
+export type HostVariant = "ours" | "sleepFloor" | "gotFloor" | "httpFloor";
+export const HOST_VARIANTS: HostVariant[] = ["ours", "sleepFloor", "gotFloor", "httpFloor"];
+
+/** One repeat at one latency: every host variant run and raw, run back to back. */
+export interface Repeat {
+  hosts: Partial<Record<HostVariant, HostRun>>;
+  raw: Phase;
+}
+
+export interface Measurements {
+  o: Options;
+  /** Repeats at the main latency. */
+  main: Repeat[];
+  /** Repeats per sweep latency (ours, got floor and raw only), the main one included. */
+  sweep: Map<number, Repeat[]>;
+  /** Memory runs: one host per variant, probed after N, memN and 2·memN − N keys. */
+  memory: Partial<Record<HostVariant, HostRun>>;
+  seed: Phase[];
+  lookupBytes10k: number;
+  lookupBytes10: number;
+  seedLookupBytes10k: number;
+  providerTextBytes: Record<HostVariant, number>;
+  leftoverKeys: number;
+}
+
+interface Goal {
+  field: string;
+  measured: number;
+  shown: string;
+  goal: string;
+  pass: boolean;
+}
+
+const total = (x: Phase) => x.createMs + x.deleteMs;
+const cpu = (x: HostRun) => x.cpuCreateMs + x.cpuDeleteMs;
+
+/** Median over repeats of a figure computed within each repeat (paired), NaN when absent. */
+function paired(repeats: Repeat[], figure: (r: Repeat) => number | undefined): number {
+  return median(repeats.map((r) => figure(r) ?? NaN));
+}
+
+function ratio(a: Phase | undefined, b: Phase | undefined): number | undefined {
+  return a && b ? total(a) / total(b) : undefined;
+}
+
+export function report(m: Measurements): { text: string; json: Record<string, unknown> } {
+  const { o } = m;
+  const runs = (v: HostVariant) => m.main.flatMap((r) => (r.hosts[v] ? [r.hosts[v]] : []));
+  const med = (v: HostVariant, f: (x: HostRun) => number) => median(runs(v).map(f));
+
+  const overheadVsGotFloor = paired(m.main, (r) => ratio(r.hosts.ours, r.hosts.gotFloor));
+  const overheadVsRaw = paired(m.main, (r) => ratio(r.hosts.ours, r.raw));
+  const vsRaw = (v: HostVariant) => paired(m.main, (r) => ratio(r.hosts[v], r.raw));
+  const cpuPerKey = (v: HostVariant) => med(v, cpu) / o.n;
+  const cpuPerKeyOverFloorMs = paired(m.main, (r) =>
+    r.hosts.ours && r.hosts.gotFloor
+      ? (cpu(r.hosts.ours) - cpu(r.hosts.gotFloor)) / o.n
+      : undefined,
+  );
+  const firstKeyOverFloorMs = paired(m.main, (r) =>
+    r.hosts.ours && r.hosts.gotFloor
+      ? r.hosts.ours.firstKeyMs - r.hosts.gotFloor.firstKeyMs
+      : undefined,
+  );
+  const firstKeyAfterReadyOverFloorMs = paired(m.main, (r) =>
+    r.hosts.ours && r.hosts.gotFloor
+      ? r.hosts.ours.firstKeyAfterReadyMs - r.hosts.gotFloor.firstKeyAfterReadyMs
+      : undefined,
+  );
+  const requestsPerKey = med("ours", (x) => x.createRequests) / o.n;
+
+  // Heap after GC in one host. Cold: memN keys against N, JIT warm-up included (the floors show
+  // how much). Warm, the goal's figure: the next memN − N keys, on a host that has done memN.
+  const sample = (v: HostVariant, keys: number) =>
+    m.memory[v]?.memory?.find((s) => s.keys === keys);
+  const heapAt = (v: HostVariant, keys: number) => sample(v, keys)?.heapUsed ?? NaN;
+  const perKey = (v: HostVariant, from: number, to: number) =>
+    (heapAt(v, to) - heapAt(v, from)) / (to - from);
+  const [k0, k1, k2] = [o.n, o.memN, 2 * o.memN - o.n];
+  const retainedCold = (v: HostVariant) => perKey(v, k0, k1);
+  const retained = (v: HostVariant) => perKey(v, k1, k2);
+  const peakMb = (v: HostVariant) => (sample(v, k1)?.maxRssKb ?? NaN) / 1024;
+  const retainedBytesPerKey = retained("ours");
+  const hostPeakRssMb1000 = peakMb("ours");
+  const memVariants = HOST_VARIANTS.filter((v) => m.memory[v]);
+
+  const sweepRatio = (against: "raw" | "gotFloor") =>
+    Object.fromEntries(
+      [...m.sweep].map(([latency, repeats]) => [
+        String(latency),
+        round(
+          paired(repeats, (r) => ratio(r.hosts.ours, against === "raw" ? r.raw : r.hosts.gotFloor)),
+          3,
+        ),
+      ]),
+    );
+  const overheadVsRawAt = sweepRatio("raw");
+  const overheadVsGotFloorAt = sweepRatio("gotFloor");
+
+  const oursCreateMs = med("ours", (x) => x.createMs);
+  const seedCreateMs = median(m.seed.map((x) => x.createMs));
+  // Per key: the seed method's time grows linearly with its keys (each one downloads every user).
+  const seedVsOurs = seedCreateMs / o.seedN / (oursCreateMs / o.n);
+
+  const goals: Goal[] = [
+    goal(
+      "overheadVsGotFloor",
+      overheadVsGotFloor,
+      `${overheadVsGotFloor.toFixed(3)}×`,
+      1.05,
+      "≤ 1.05×",
+    ),
+    goal(
+      "cpuPerKeyOverFloorMs",
+      cpuPerKeyOverFloorMs,
+      `${cpuPerKeyOverFloorMs.toFixed(2)} ms`,
+      0.5,
+      "≤ 0.5 ms",
+    ),
+    goal(
+      "firstKeyOverFloorMs",
+      firstKeyOverFloorMs,
+      `${firstKeyOverFloorMs.toFixed(0)} ms`,
+      50,
+      "≤ 50 ms",
+    ),
+    goal(
+      "retainedBytesPerKey",
+      retainedBytesPerKey,
+      `${retainedBytesPerKey.toFixed(0)} B`,
+      256,
+      "≤ 256 B",
+    ),
+    goal("requestsPerKey", requestsPerKey, requestsPerKey.toFixed(3), 1.05, "≤ 1.05"),
+    goal(
+      "lookupBytes10k / lookupBytes10",
+      m.lookupBytes10k / m.lookupBytes10,
+      `${(m.lookupBytes10k / m.lookupBytes10).toFixed(2)}×`,
+      2,
+      "≤ 2×",
+    ),
+    goal(
+      "providerTextBytes",
+      m.providerTextBytes.ours,
+      `${m.providerTextBytes.ours} B`,
+      2048,
+      "≤ 2,048 B",
+    ),
+  ];
+
+  const ms = (v: number) => (Number.isNaN(v) ? "n/a" : `${v.toFixed(0)} ms`);
+  const x = (v: number) => (Number.isNaN(v) ? "n/a" : `${v.toFixed(2)}×`);
+  const kib = (v: number) => (v >= 10_240 ? `${(v / 1024).toFixed(1)} KiB` : `${v} B`);
+  const label: Record<HostVariant, string> = {
+    ours: "ours: OctopusApiKey through the host",
+    sleepFloor: "host floor: provider only sleeps",
+    gotFloor: "got floor: minimal provider, got",
+    httpFloor: "node:http floor: minimal provider",
+  };
+  const hostRow = (v: HostVariant) => [
+    label[v],
+    ms(med(v, (r) => r.createMs)),
+    ms(med(v, (r) => r.deleteMs)),
+    ms(med(v, total)),
+    x(vsRaw(v)),
+    x(paired(m.main, (r) => ratio(r.hosts[v], r.hosts.gotFloor))),
+    `${cpuPerKey(v).toFixed(2)} ms`,
+    ms(med(v, (r) => r.cpuTotalMs)),
+    ms(med(v, (r) => r.firstKeyMs)),
+    ms(med(v, (r) => r.firstKeyAfterReadyMs)),
+  ];
+  const raw = m.main.map((r) => r.raw);
+  const routes = Object.entries(runs("ours").at(-1)?.byRoute ?? {})
+    .map(([route, count]) => `${count}× ${route}`)
+    .join(", ");
+  const latencies = [...m.sweep.keys()];
+
+  const text = [
+    `pulumi-octopus-apikey benchmark — node ${process.version}, N=${o.n}, parallelism ${o.parallelism}, ` +
+      `${o.latency} ms latency, ${o.users} filler users; medians of ${o.repeats} paired repeats`,
+    "",
+    table(
+      [
+        "variant",
+        "creates",
+        "deletes",
+        "total",
+        "vs raw",
+        "vs got floor",
+        "host CPU/key",
+        "host CPU all",
+        "1st key (spawn)",
+        "1st key (ready)",
+      ],
+      [
+        ...HOST_VARIANTS.map(hostRow),
+        [
+          "raw: got, no host, user id known",
+          ms(median(raw.map((r) => r.createMs))),
+          ms(median(raw.map((r) => r.deleteMs))),
+          ms(median(raw.map(total))),
+          "1.00×",
+          "",
+          "",
+          "",
+          "",
+          "",
+        ],
+      ],
+    ),
+    "  Ratios are medians of per-repeat ratios (each repeat runs every variant back to back, order",
+    "  reversed every other repeat). Host CPU/key: the host process's CPU (/proc) during the creates",
+    "  and deletes ÷ N; host CPU all: from spawn to the last delete. 1st key: first create completed,",
+    "  counted from the host's spawn, or from the start of the creates (host ready).",
+    `  ours sent during the creates: ${routes}`,
+    "",
+    table(
+      ["latency", ...latencies.map((l) => `${l} ms`)],
+      [
+        ["ours vs raw", ...latencies.map((l) => x(overheadVsRawAt[String(l)]))],
+        ["ours vs got floor", ...latencies.map((l) => x(overheadVsGotFloorAt[String(l)]))],
+      ],
+    ),
+    `  (median of ${o.sweepRepeats} paired repeats per latency; ${o.latency} ms: the ${o.repeats} above)`,
+    "",
+    table(
+      ["memory (one host, after 2 full GCs)", ...memVariants],
+      [
+        ...[k0, k1, k2].map((k) => [
+          `heap used after ${k} keys`,
+          ...memVariants.map((v) => mb(heapAt(v, k))),
+        ]),
+        [
+          `retained per key, ${k1} vs ${k0} (cold)`,
+          ...memVariants.map((v) => bytes(retainedCold(v))),
+        ],
+        [`retained per key, ${k2} vs ${k1} (warm)`, ...memVariants.map((v) => bytes(retained(v)))],
+        [`peak RSS after ${k1} keys`, ...memVariants.map((v) => `${peakMb(v).toFixed(0)} MB`)],
+      ],
+    ),
+    "  cold includes the JIT's warm-up (compare the floors, which keep nothing per key); warm is",
+    "  what a host keeps per key once warm: the goal's figure.",
+    "",
+    table(
+      ["measure", "value"],
+      [
+        ["our lookup, 10,000 users", kib(m.lookupBytes10k)],
+        ["our lookup, 10 users", kib(m.lookupBytes10)],
+        ["seed lookup (/api/users/all), 10,000 users", kib(m.seedLookupBytes10k)],
+        [
+          `seed method: ${o.seedN} creates (/users/all + POST each)`,
+          `${ms(seedCreateMs)}; per key ${x(seedVsOurs)} ours' creates (cleanup ${ms(median(m.seed.map((s) => s.deleteMs)))})`,
+        ],
+        [
+          "__provider text: ours / sleep / got / node:http floor",
+          HOST_VARIANTS.map((v) => `${m.providerTextBytes[v]} B`).join(" / "),
+        ],
+        ["keys left behind", String(m.leftoverKeys)],
+      ],
+    ),
+    "",
+    table(
+      ["goal (JSON field)", "measured", "goal", "result"],
+      goals.map((g) => [g.field, g.shown, g.goal, g.pass ? "pass" : "MISS"]),
+    ),
+    "",
+  ].join("\n");
+
+  const json = {
+    overheadVsGotFloor: round(overheadVsGotFloor, 4),
+    cpuPerKeyOverFloorMs: round(cpuPerKeyOverFloorMs, 3),
+    firstKeyOverFloorMs: round(firstKeyOverFloorMs),
+    retainedBytesPerKey: Math.round(retainedBytesPerKey),
+    requestsPerKey: round(requestsPerKey, 4),
+    lookupBytes10k: m.lookupBytes10k,
+    lookupBytes10: m.lookupBytes10,
+    providerTextBytes: m.providerTextBytes.ours,
+    overheadVsRaw: round(overheadVsRaw, 4),
+    overheadVsRawAt,
+    overheadVsGotFloorAt,
+    hostPeakRssMb1000: round(hostPeakRssMb1000),
+    hostCpuPerKeyMs: Object.fromEntries(HOST_VARIANTS.map((v) => [v, round(cpuPerKey(v), 3)])),
+    floorsVsRaw: Object.fromEntries(HOST_VARIANTS.slice(1).map((v) => [v, round(vsRaw(v), 4)])),
+    firstKeyAfterReadyOverFloorMs: round(firstKeyAfterReadyOverFloorMs),
+    floorRetainedBytesPerKey: Math.round(retained("gotFloor")),
+    retainedBytesPerKeyCold: Math.round(retainedCold("ours")),
+    floorRetainedBytesPerKeyCold: Math.round(retainedCold("gotFloor")),
+    floorPeakRssMb1000: round(peakMb("gotFloor")),
+    seedLookupBytes10k: m.seedLookupBytes10k,
+    seedVsOurs: round(seedVsOurs, 3),
+    seedVsOursBasis: `creates only, per key (${o.seedN} seed creates vs ${o.n} of ours)`,
+    seedN: o.seedN,
+    seedCreateMs: round(seedCreateMs),
+    seedCleanupMs: round(median(m.seed.map((s) => s.deleteMs))),
+    node: process.version,
+    n: o.n,
+    parallelism: o.parallelism,
+    latencyMs: o.latency,
+    users: o.users,
+    repeats: o.repeats,
+    memN: o.memN,
+    leftoverKeys: m.leftoverKeys,
+    goalsMet: goals.every((g) => g.pass),
+  };
+  return { text, json };
+}
+
+function goal(field: string, measured: number, shown: string, limit: number, text: string): Goal {
+  // NaN (a figure that could not be measured) never passes.
+  return { field, measured, shown, goal: text, pass: measured <= limit };
+}
+
+function bytes(value: number): string {
+  return Number.isNaN(value) ? "n/a" : `${value.toFixed(0)} B`;
+}
+
+function mb(bytes: number): string {
+  return Number.isNaN(bytes) ? "n/a" : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
