@@ -17,7 +17,7 @@ import { replacedProperties, updatedInPlace, userSelector } from "./diff";
 import { AT_SLACK_MS, IN_SLACK_MS, RequestedLifetime } from "./marker";
 import { KeyCreator } from "./reconcile";
 import { isExpired, rotateAt } from "./rotation";
-import { ApiKeyState, STATE_VERSION, upgradeState } from "./state";
+import { ApiKeyState, STATE_VERSION, stored, StoredState, upgradeState } from "./state";
 import { now, parseDuration, parseTimestamp } from "./time";
 
 type Props = Record<string, unknown>;
@@ -91,7 +91,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     });
   }
 
-  async create(inputs: ApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ApiKeyState>> {
+  async create(inputs: ApiKeyInputs): Promise<pulumi.dynamic.CreateResult<StoredState>> {
     return guard(async () => {
       const connected = this.connections.forCreate(inputs.connection);
       const { connection } = connected;
@@ -132,11 +132,11 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         connection: inputs.connection ?? null,
         clockSkewMs: Number.isFinite(clockSkewMs) ? Math.round(clockSkewMs) : 0,
       };
-      return { id: key.Id, outs: state };
+      return { id: key.Id, outs: stored(state) };
     });
   }
 
-  async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult<ApiKeyState>> {
+  async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult<StoredState>> {
     return guard(async () => {
       const state = upgradeState(props ?? {});
       const { client, connection } = this.pinned(id, state);
@@ -160,7 +160,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         rotateAt: rotateAt(expires, state.rotateBefore),
         ...reportedAccess(key),
       };
-      return { id, props: refreshed };
+      return { id, props: stored(refreshed) };
     });
   }
 
@@ -168,7 +168,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     _id: string,
     olds: Props,
     news: Props,
-  ): Promise<pulumi.dynamic.UpdateResult<ApiKeyState>> {
+  ): Promise<pulumi.dynamic.UpdateResult<StoredState>> {
     return guard(async () => {
       const state = upgradeState(olds);
       const inputs = news as unknown as ApiKeyInputs;
@@ -185,7 +185,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         connection: inputs.connection ?? null,
         ...requestedAccess(inputs),
       };
-      return { outs };
+      return { outs: stored(outs) };
     });
   }
 
