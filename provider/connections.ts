@@ -26,13 +26,31 @@ export interface Connected {
 export class Connections {
   private readonly cache = new Map<string, Connected>();
   private next = 0;
+  /**
+   * Checked connections by the call's own settings (the `connection` argument as JSON, and for a
+   * stored key its serverUrl), so that a call with settings seen before skips merging, checking
+   * and normalising. Valid while the defaults hold: {@link reset} empties it. Failures are not
+   * kept: their messages name the key.
+   */
+  private readonly checked = new Map<string, Connected>();
 
   constructor(private readonly defaults: () => ConnectionSettings[]) {}
 
+  /** Forgets checked connections: call it when the defaults (stack config, environment) change. */
+  reset(): void {
+    this.checked.clear();
+  }
+
   /** The connection a new key is created through. */
   forCreate(argument: ConnectionSettings | undefined): Connected {
-    const { merged, sources } = mergeLabelled([argument, ...this.defaults()]);
-    return this.connect(merged, sources);
+    const memo = JSON.stringify(["create", argument ?? null]);
+    let connected = this.checked.get(memo);
+    if (!connected) {
+      const { merged, sources } = mergeLabelled([argument, ...this.defaults()]);
+      connected = this.connect(merged, sources);
+      this.checked.set(memo, connected);
+    }
+    return connected;
   }
 
   /**
@@ -42,6 +60,20 @@ export class Connections {
    * server. Otherwise this fails before any request, saying how to reach the key's server.
    */
   forStoredKey(
+    keyId: string,
+    serverUrl: string,
+    argument: ConnectionSettings | null | undefined,
+  ): Connected {
+    const memo = JSON.stringify(["stored", serverUrl, argument ?? null]);
+    let connected = this.checked.get(memo);
+    if (!connected) {
+      connected = this.checkStored(keyId, serverUrl, argument);
+      this.checked.set(memo, connected);
+    }
+    return connected;
+  }
+
+  private checkStored(
     keyId: string,
     serverUrl: string,
     argument: ConnectionSettings | null | undefined,

@@ -87,9 +87,10 @@ const SECRET_PATTERNS: RegExp[] = [
 
 /**
  * Secrets known at run time (credentials in use, created keys), as compared: upper-cased, without
- * an `API-` prefix. One short string per secret, whatever the text to redact.
+ * an `API-` prefix; grouped by length, so that redacting a text costs a lookup per position and
+ * distinct length, not a comparison with every secret ever seen. One short string per secret.
  */
-const knownSecrets = new Set<string>();
+const knownSecrets = new Map<number, Set<string>>();
 /** Secrets exactly as registered, for values with characters a token never has. */
 const exactSecrets = new Set<string>();
 
@@ -105,8 +106,21 @@ function core(secret: string): string {
 export function registerSecret(value: string | undefined | null): void {
   if (typeof value !== "string" || value.length < 8) return;
   const identifying = core(value);
-  knownSecrets.add(identifying.length >= 8 ? identifying : value.toUpperCase());
+  const compared = identifying.length >= 8 ? identifying : value.toUpperCase();
+  let sameLength = knownSecrets.get(compared.length);
+  if (!sameLength) knownSecrets.set(compared.length, (sameLength = new Set()));
+  sameLength.add(compared);
   if (!/^[A-Za-z0-9._~+/=-]+$/.test(value)) exactSecrets.add(value);
+}
+
+/** Whether `text` (already comparable) holds a known secret anywhere. */
+function holdsKnownSecret(text: string): boolean {
+  for (const [length, secrets] of knownSecrets) {
+    for (let at = 0; at + length <= text.length; at++) {
+      if (secrets.has(text.slice(at, at + length))) return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -136,9 +150,7 @@ export function redact(text: string): string {
   if (knownSecrets.size > 0) {
     out = out.replace(TOKEN_RUN, (run) => {
       if (run.length < 8) return run;
-      const decoded = comparable(run);
-      for (const secret of knownSecrets) if (decoded.includes(secret)) return "[redacted]";
-      return run;
+      return holdsKnownSecret(comparable(run)) ? "[redacted]" : run;
     });
   }
   for (const pattern of SECRET_PATTERNS) {

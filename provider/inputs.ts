@@ -194,9 +194,24 @@ export function inputProblems(
       );
     }
   } else if (!isUnknown(connection)) {
-    problems.push(...connectionProblems(mergeSources(...defaults), isUnknown));
+    problems.push(...defaultConnectionProblems(defaults));
   }
   return problems;
+}
+
+/**
+ * The problems of the default connection (stack config, then the environment) alone, checked once
+ * per `defaults` array: the provider keeps one for as long as its configuration holds, and most
+ * resources name no connection of their own, so every check would repeat the same work.
+ */
+const defaultChecks = new WeakMap<ConnectionSettings[], readonly Problem[]>();
+function defaultConnectionProblems(defaults: ConnectionSettings[]): readonly Problem[] {
+  let found = defaultChecks.get(defaults);
+  if (!found) {
+    found = Object.freeze(connectionProblems(mergeSources(...defaults), isUnknown));
+    defaultChecks.set(defaults, found);
+  }
+  return found;
 }
 
 function describeType(value: unknown): string {

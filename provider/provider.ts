@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { accessLevelOption, reportedAccess, requestedAccess, verifiedAccess } from "./access";
 import { explainCommon, explainLookup } from "./advice";
+import { preloadHttp } from "./client";
 import type { OctopusApiKeyResource, OctopusUser } from "./client";
 import {
   ConnectionSettings,
@@ -16,7 +17,7 @@ import { replacedProperties, updatedInPlace, userSelector } from "./diff";
 import { AT_SLACK_MS, IN_SLACK_MS, RequestedLifetime } from "./marker";
 import { KeyCreator } from "./reconcile";
 import { isExpired, rotateAt } from "./rotation";
-import { ApiKeyState, STATE_VERSION, upgradeState } from "./state";
+import { ApiKeyState, STATE_VERSION, stored, StoredState, upgradeState } from "./state";
 import { now, parseDuration, parseTimestamp } from "./time";
 
 type Props = Record<string, unknown>;
@@ -31,9 +32,20 @@ const LIFECYCLE = ["check", "diff", "create", "read", "update", "delete"] as con
  */
 export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   private config: ConnectionSettings = {};
+  /**
+   * Stack config and the environment, read once per configuration (the environment at first use):
+   * one array for as long as they hold, so that what is derived from them is cached by identity.
+   */
+  private sources: ConnectionSettings[] | undefined;
+  /** The default connection's normalised server URL (undefined: none usable), per `sources`. */
+  private defaultServerUrl: { for: ConnectionSettings[]; url: string | undefined } | undefined;
   private readonly connections = new Connections(() => this.defaults());
   private readonly users = new Map<string, Promise<OctopusUser>>();
   private readonly creator = new KeyCreator();
+  /** Lookups check started (see {@link lookUpEarly}) that no create has shared yet. */
+  private readonly unclaimed = new WeakSet<Promise<OctopusUser>>();
+  /** Failed early lookups no create shared, for the next create of that user (once). */
+  private readonly failedEarly = new Map<string, Promise<OctopusUser>>();
 
   /**
    * Called by the serialized stub (stub.ts) when the host configures it: puts this provider's
@@ -51,11 +63,17 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
       const value: unknown = req.config.get(key);
       return typeof value === "string" ? value : undefined;
     });
+    // A new configuration: the environment is read again, and what came from the old one goes.
+    this.sources = undefined;
+    this.connections.reset();
+    // The first request will need got: load it while the engine is still busy elsewhere.
+    preloadHttp();
   }
 
   async check(olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult<ApiKeyInputs>> {
     return guard(async () => {
       const failures = inputProblems(news, olds ?? {}, this.defaults());
+      if (failures.length === 0) this.lookUpEarly(news, olds);
       return { inputs: news as unknown as ApiKeyInputs, failures };
     });
   }
@@ -73,7 +91,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     });
   }
 
-  async create(inputs: ApiKeyInputs): Promise<pulumi.dynamic.CreateResult<ApiKeyState>> {
+  async create(inputs: ApiKeyInputs): Promise<pulumi.dynamic.CreateResult<StoredState>> {
     return guard(async () => {
       const connected = this.connections.forCreate(inputs.connection);
       const { connection } = connected;
@@ -114,11 +132,11 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         connection: inputs.connection ?? null,
         clockSkewMs: Number.isFinite(clockSkewMs) ? Math.round(clockSkewMs) : 0,
       };
-      return { id: key.Id, outs: state };
+      return { id: key.Id, outs: stored(state) };
     });
   }
 
-  async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult<ApiKeyState>> {
+  async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult<StoredState>> {
     return guard(async () => {
       const state = upgradeState(props ?? {});
       const { client, connection } = this.pinned(id, state);
@@ -142,7 +160,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         rotateAt: rotateAt(expires, state.rotateBefore),
         ...reportedAccess(key),
       };
-      return { id, props: refreshed };
+      return { id, props: stored(refreshed) };
     });
   }
 
@@ -150,7 +168,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     _id: string,
     olds: Props,
     news: Props,
-  ): Promise<pulumi.dynamic.UpdateResult<ApiKeyState>> {
+  ): Promise<pulumi.dynamic.UpdateResult<StoredState>> {
     return guard(async () => {
       const state = upgradeState(olds);
       const inputs = news as unknown as ApiKeyInputs;
@@ -167,7 +185,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         connection: inputs.connection ?? null,
         ...requestedAccess(inputs),
       };
-      return { outs };
+      return { outs: stored(outs) };
     });
   }
 
@@ -183,9 +201,10 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     });
   }
 
-  /** Connection fields from stack config, then the environment (each read when needed). */
+  /** Connection fields from stack config, then the environment (read once, at first use). */
   private defaults(): ConnectionSettings[] {
-    return [this.config, fromEnvironment()];
+    this.sources ??= [this.config, fromEnvironment()];
+    return this.sources;
   }
 
   /** The connection to the server a stored key lives on: its `serverUrl`, never another. */
@@ -194,18 +213,54 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   private serverUrlFor(connection: ConnectionSettings | undefined): string | undefined {
+    if (connection === undefined || connection === null) {
+      const defaults = this.defaults();
+      if (this.defaultServerUrl?.for !== defaults) {
+        this.defaultServerUrl = { for: defaults, url: this.resolveServerUrl(undefined) };
+      }
+      return this.defaultServerUrl.url;
+    }
+    return this.resolveServerUrl(connection);
+  }
+
+  private resolveServerUrl(connection: ConnectionSettings | undefined): string | undefined {
     const address = mergeSources(connection, ...this.defaults()).address;
     if (typeof address !== "string" || isUnknown(address)) return undefined;
     return normalizeServerUrl(address).url;
   }
 
   /**
+   * Starts the user lookup a create of a new resource will need, while the engine is still between
+   * check and create, so the first key does not wait for it. Only for valid inputs with no value
+   * unknown (preview sends those as {@link UNKNOWN}), and only for a new resource (no old inputs):
+   * an existing one is created again only on replacement. The lookup is a read-only GET to the
+   * configured server with its configured credential, which the create would send moments later.
+   * Its failure is not reported here; see {@link findUser} for where it goes.
+   */
+  private lookUpEarly(news: Props, olds: Props | undefined): void {
+    if (olds && Object.keys(olds).length > 0) return;
+    if (hasUnknown(news)) return;
+    const inputs = news as unknown as ApiKeyInputs;
+    try {
+      this.findUser(this.connections.forCreate(inputs.connection), inputs, true).catch(
+        () => undefined,
+      );
+    } catch {
+      // The create meets the same problem and reports it.
+    }
+  }
+
+  /**
    * The user the key is for, looked up once per server and user for the whole run: concurrent
-   * resources share one request. Failed lookups are not cached.
+   * resources share one request. Failed lookups are not cached. A lookup check started early
+   * (`early`) that failed before any create shared it is handed to the next create for the same
+   * user, once, so that create reports the answer its own request would have had instead of
+   * asking again; any other create, or a later check, looks again.
    */
   private findUser(
     { client, connection, id }: Connected,
     inputs: ApiKeyInputs,
+    early = false,
   ): Promise<OctopusUser> {
     const who = inputs.userId
       ? `id:${inputs.userId.toLowerCase()}`
@@ -214,24 +269,37 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
         : `me:${id}`;
     const cacheKey = `${connection.serverUrl}\n${who}`;
     let lookup = this.users.get(cacheKey);
-    if (!lookup) {
-      lookup = (async () => {
-        if (inputs.userId) return client.getUser(inputs.userId);
-        if (!inputs.username) return client.currentUser();
-        const user = await client.findUserByUsername(inputs.username);
-        if (!user) {
-          throw new OctopusError(
-            "USER_NOT_FOUND",
-            `No Octopus user at ${connection.serverUrl} has the username "${inputs.username}"; check the spelling, or give userId instead`,
-          );
-        }
-        return user;
-      })().catch((error: unknown) => {
-        this.users.delete(cacheKey);
-        throw explainLookup(error, inputs, connection);
-      });
-      this.users.set(cacheKey, lookup);
+    if (lookup) {
+      if (!early) this.unclaimed.delete(lookup);
+      return lookup;
     }
+    const failed = this.failedEarly.get(cacheKey);
+    this.failedEarly.delete(cacheKey);
+    if (failed && !early) return failed;
+    const started: Promise<OctopusUser> = (async () => {
+      if (inputs.userId) return client.getUser(inputs.userId);
+      if (!inputs.username) return client.currentUser();
+      const user = await client.findUserByUsername(inputs.username);
+      if (!user) {
+        throw new OctopusError(
+          "USER_NOT_FOUND",
+          `No Octopus user at ${connection.serverUrl} has the username "${inputs.username}"; check the spelling, or give userId instead`,
+        );
+      }
+      return user;
+    })().catch((error: unknown) => {
+      this.users.delete(cacheKey);
+      const explained = explainLookup(error, inputs, connection);
+      if (this.unclaimed.has(started)) {
+        const handed = Promise.reject(explained);
+        handed.catch(() => undefined);
+        this.failedEarly.set(cacheKey, handed);
+      }
+      throw explained;
+    });
+    lookup = started;
+    if (early) this.unclaimed.add(lookup);
+    this.users.set(cacheKey, lookup);
     return lookup;
   }
 }
@@ -248,6 +316,14 @@ function requestedLifetime(inputs: ApiKeyInputs): RequestedLifetime | undefined 
     return { latest: now() + (parseDuration(inputs.expiresIn) as number), slackMs: IN_SLACK_MS };
   }
   return undefined;
+}
+
+/** Whether `value` holds the engine's unknown marker anywhere (preview's not-yet-known values). */
+function hasUnknown(value: unknown, depth = 0): boolean {
+  if (isUnknown(value)) return true;
+  if (typeof value !== "object" || value === null) return false;
+  if (depth > 4) return true;
+  return Object.values(value).some((item) => hasUnknown(item, depth + 1));
 }
 
 function requireUserId(state: ApiKeyState): string {

@@ -49,6 +49,36 @@ export interface ApiKeyState {
   clockSkewMs: number;
 }
 
+/** Bookkeeping fields that only diff and rotation read, never shown as resource outputs. */
+export const INTERNAL_DEFAULTS = {
+  expiresAt: null,
+  expiresIn: null,
+  rotateBefore: null,
+  rotationTriggers: null,
+  requestedAccessLevel: null,
+  connection: null,
+  clockSkewMs: 0,
+} as const;
+
+type Internal = keyof typeof INTERNAL_DEFAULTS;
+
+/** The state as stored: bookkeeping fields at their default left out (see {@link stored}). */
+export type StoredState = Omit<ApiKeyState, Internal> & Partial<Pick<ApiKeyState, Internal>>;
+
+/**
+ * `state` as stored: bookkeeping fields at their default (null, or 0 for `clockSkewMs`) are left
+ * out, since {@link upgradeState} reads a missing one as that default; every state goes through
+ * each call the engine makes, so a smaller one costs less every time. The resource's outputs stay,
+ * null where absent: the resource declares them.
+ */
+export function stored(state: ApiKeyState): StoredState {
+  const out: Partial<ApiKeyState> = { ...state };
+  for (const [field, fallback] of Object.entries(INTERNAL_DEFAULTS)) {
+    if (out[field as Internal] === fallback) delete out[field as Internal];
+  }
+  return out as StoredState;
+}
+
 /**
  * Reads outputs written by any release of this package into the current shape. Release 1 is the
  * first; later releases add cases here instead of breaking old stacks.

@@ -163,9 +163,23 @@ type Instances = Record<Method, Got>;
 export class Transport {
   /**
    * Server clock minus this machine's, from the last answer's `Date` header (1 s resolution), or
-   * undefined before any answer with one.
+   * undefined before any answer with one. Parsed when asked for (only reconciliation needs it),
+   * not on every answer.
    */
-  serverClockOffsetMs: number | undefined;
+  get serverClockOffsetMs(): number | undefined {
+    const { date, receivedAt } = this.lastDate;
+    const parsed = date === undefined ? NaN : Date.parse(date);
+    if (!Number.isNaN(parsed)) return parsed - receivedAt;
+    return this.lastDate.offsetMs;
+  }
+  /**
+   * The last answer's `Date` header and when it came; `offsetMs` is the offset from the last one
+   * that parsed, kept when a later answer's header does not.
+   */
+  private lastDate: { date: string | undefined; receivedAt: number; offsetMs?: number } = {
+    date: undefined,
+    receivedAt: 0,
+  };
   private readonly agents: Agents;
   private readonly headers: Record<string, string>;
   private instances: Promise<Instances> | undefined;
@@ -272,8 +286,11 @@ export class Transport {
       response = failure.response as Response<unknown>;
       parsed = false;
     }
-    const date = Date.parse(String(response.headers.date ?? ""));
-    if (!Number.isNaN(date)) this.serverClockOffsetMs = date - Date.now();
+    const date = response.headers.date;
+    if (date !== undefined && date !== this.lastDate.date) {
+      // The previous header's offset stays the answer when this one does not parse.
+      this.lastDate = { date, receivedAt: Date.now(), offsetMs: this.serverClockOffsetMs };
+    }
     const empty = response.rawBody === undefined || response.rawBody.length === 0;
     const ok = response.statusCode >= 200 && response.statusCode < 300;
     // For other statuses got falls back to the text when the body is not JSON.

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OctopusEmulator, type SeededUser } from "../emulator/server";
-import { STATE_VERSION } from "../provider/state";
+import { INTERNAL_DEFAULTS, STATE_VERSION, upgradeState } from "../provider/state";
 import { type Fixture, type FixtureResource, fixturePaths } from "../scripts/make-fixture";
 import { emulatorEnv, Engine, realProviderText, repoRoot } from "./support/engine";
 import { HostCallError } from "./support/host";
@@ -102,9 +102,16 @@ describe("outputs stored by release 1", () => {
       expect(read.properties.apiKey).toBe(stored.secret);
       expect(read.properties.stateVersion).toBe(STATE_VERSION);
       expect(read.properties.__provider).toBe(releaseText);
-      for (const field of Object.keys(stored.outputs))
-        expect(read.properties).toHaveProperty(field);
-      expect(read.properties).toMatchObject({
+      // Every field stays, except a bookkeeping field at its default, which is left out and
+      // read back as that default.
+      for (const field of Object.keys(stored.outputs)) {
+        if (field in read.properties) continue;
+        expect(Object.keys(INTERNAL_DEFAULTS)).toContain(field);
+        expect(stored.outputs[field]).toEqual(
+          INTERNAL_DEFAULTS[field as keyof typeof INTERNAL_DEFAULTS],
+        );
+      }
+      expect(upgradeState(read.properties)).toMatchObject({
         purpose: stored.outputs.purpose,
         userId: stored.outputs.userId,
         username: stored.outputs.username,

@@ -1,0 +1,83 @@
+import { ApiKeyState, STATE_VERSION, stored, upgradeState } from "../provider/state";
+
+// The stored state leaves out bookkeeping fields at their default (issue 13: a smaller state costs
+// less on every call), keeps every declared output (null where absent), and reads back the same.
+
+const base: ApiKeyState = {
+  stateVersion: STATE_VERSION,
+  apiKey: "API-ABCDEFGHIJKLMNOPQRSTUVWXYZ12",
+  apiKeyId: "apikeys-1",
+  userId: "Users-1",
+  username: "ci-bot",
+  purpose: "p",
+  created: "2026-01-01T00:00:00Z",
+  expires: null,
+  hint: "API-ABCD",
+  serverUrl: "https://octopus.example.com",
+  expired: false,
+  rotateAt: null,
+  accessLevel: null,
+  lastUsed: null,
+  userSelector: "me",
+  expiresAt: null,
+  expiresIn: null,
+  rotateBefore: null,
+  rotationTriggers: null,
+  requestedAccessLevel: null,
+  connection: null,
+  clockSkewMs: 0,
+};
+
+/** The outputs the resource declares (provider/resource.ts): always present. */
+const DECLARED = [
+  "apiKey",
+  "apiKeyId",
+  "userId",
+  "username",
+  "purpose",
+  "created",
+  "expires",
+  "hint",
+  "serverUrl",
+  "expired",
+  "rotateAt",
+  "accessLevel",
+  "lastUsed",
+];
+
+test("bookkeeping fields at their default are left out; declared outputs stay, null included", () => {
+  const out = stored(base) as Record<string, unknown>;
+  for (const field of DECLARED) expect(out).toHaveProperty(field);
+  expect(out.expires).toBeNull();
+  for (const field of [
+    "expiresAt",
+    "expiresIn",
+    "rotateBefore",
+    "rotationTriggers",
+    "requestedAccessLevel",
+    "connection",
+    "clockSkewMs",
+  ]) {
+    expect(out).not.toHaveProperty(field);
+  }
+  expect(upgradeState(out)).toEqual(base);
+});
+
+test("bookkeeping fields with a value are kept and read back", () => {
+  const full: ApiKeyState = {
+    ...base,
+    expiresIn: "90d",
+    rotateBefore: "14d",
+    rotationTriggers: { schedule: "q1" },
+    requestedAccessLevel: "ReadOnly",
+    connection: { address: "https://octopus.example.com" },
+    clockSkewMs: -3,
+  };
+  const out = stored(full) as Record<string, unknown>;
+  expect(out).toMatchObject({
+    expiresIn: "90d",
+    clockSkewMs: -3,
+    requestedAccessLevel: "ReadOnly",
+  });
+  expect(upgradeState(out)).toEqual(full);
+});
