@@ -58,6 +58,8 @@ export interface Answer {
 /** Transport failures that happen before a request can reach the server. */
 const NOT_SENT_CODES = new Set([
   "ECONNREFUSED",
+  // Node 24 reports a retried connection to a refusing host this way: it never connected.
+  "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
   "ENOTFOUND",
   "EAI_AGAIN",
   "EHOSTUNREACH",
@@ -145,6 +147,7 @@ const RETRIED_ERROR_CODES = [
   "ECONNRESET",
   "EADDRINUSE",
   "ECONNREFUSED",
+  "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
   "EPIPE",
   "ENOTFOUND",
   "ENETUNREACH",

@@ -79,7 +79,7 @@ test("--mistakes prints the provider's own message for each common mistake, none
     expect(section).toMatch(/\n {2}pulumi (preview|up) fails.*:\n {4}\S/);
   }
   expect(result.stdout).toMatch(/401 Unauthorized/);
-  expect(result.stdout).toMatch(/ECONNREFUSED/);
+  expect(result.stdout).toMatch(/ECONNREFUSED|ERR_SOCKET_CLOSED_BEFORE_CONNECTION/);
   expect(result.stdout).toMatch(/purpose: is required/);
   expect(result.stdout).not.toMatch(KEY_SHAPED);
 }, 180_000);
