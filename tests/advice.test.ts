@@ -1,5 +1,5 @@
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, hostEnv } from "./support/engine";
+import { Engine, failureMessage, hostEnv } from "./support/engine";
 
 // Refusals that real Octopus versions give, each with advice that says what to do (issue 10),
 // through the real provider host.
@@ -13,15 +13,6 @@ async function start(env: Record<string, string>): Promise<Engine> {
   const engine = await Engine.start({ env: hostEnv({ OCTOPUS_URL: emulator.url, ...env }) });
   engines.push(engine);
   return engine;
-}
-
-async function failure(operation: Promise<unknown>): Promise<string> {
-  try {
-    await operation;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected the operation to fail");
 }
 
 beforeAll(async () => {
@@ -45,7 +36,7 @@ test("2025.4+: a default expiry beyond the creating key's is refused with advice
   const engine = await start({ OCTOPUS_API_KEY: short.secret });
   const program = { purpose: "default expiry trap", username: emulator.serviceAccount.username };
 
-  const message = await failure(engine.up("trap", program));
+  const message = await failureMessage(engine.up("trap", program));
   expect(message).toMatch(/cannot expire after the API key used to create it/);
   expect(message).toMatch(/server's default/);
   expect(message).toMatch(/Use expiresIn .*or a longer-lived admin key/);
@@ -63,7 +54,7 @@ test("an explicit expiry beyond the creating key's gets the advice for an explic
     expires: new Date(Date.now() + 30 * DAY),
   });
   const engine = await start({ OCTOPUS_API_KEY: short.secret });
-  const message = await failure(
+  const message = await failureMessage(
     engine.up("explicit", {
       purpose: "explicit beyond",
       username: emulator.serviceAccount.username,
@@ -78,7 +69,7 @@ test("a user whose own API keys are turned off is told the setting and to use a 
   const engine = await start({ OCTOPUS_API_KEY: emulator.admin.apiKey });
   // The refusal Octopus 2023.2+ gives a user creating a key for themself when UserApiKeysEnabled is off.
   emulator.faults.add({ kind: "status", status: 403, step: "create" });
-  const message = await failure(engine.up("self", { purpose: "own key" }));
+  const message = await failureMessage(engine.up("self", { purpose: "own key" }));
   expect(message).toMatch(/403/);
   expect(message).toMatch(/UserApiKeysEnabled/);
   expect(message).toMatch(/service account/);
@@ -94,7 +85,7 @@ test("an expired access token fails refresh and destroy with advice to re-authen
   emulator.advance(61 * 60_000);
   try {
     for (const operation of [() => engine.refresh("token"), () => engine.destroy("token")]) {
-      const message = await failure(operation());
+      const message = await failureMessage(operation());
       expect(message).toMatch(/401/);
       expect(message).toMatch(/access token \(from OCTOPUS_ACCESS_TOKEN\) was refused/);
       expect(message).toMatch(/expire about an hour after/);

@@ -1,7 +1,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, hostEnv } from "./support/engine";
+import { Engine, failureMessage, hostEnv } from "./support/engine";
 
 // A credential goes only to the server it was configured for (issue 9 §1), through the real
 // provider host: refresh and destroy send a stack-config or environment credential only when the
@@ -24,15 +24,6 @@ async function start(env: Record<string, string>, config?: Record<string, string
 
 const onA = () => ({ OCTOPUS_URL: a.url, OCTOPUS_API_KEY: a.admin.apiKey });
 const onB = () => ({ OCTOPUS_URL: b.url, OCTOPUS_API_KEY: b.admin.apiKey });
-
-async function failure(operation: Promise<unknown>): Promise<string> {
-  try {
-    await operation;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected the operation to fail");
-}
 
 beforeAll(async () => {
   [a, b] = await Promise.all([OctopusEmulator.start(), OctopusEmulator.start()]);
@@ -73,14 +64,14 @@ describe("config moved from server A to server B", () => {
       a.resetStats();
       b.resetStats();
 
-      const refreshed = await failure(moved.refresh("moved"));
+      const refreshed = await failureMessage(moved.refresh("moved"));
       expect(refreshed).toContain(`lives on ${a.url}`);
       expect(refreshed).toContain(`${b.url} (from ${source})`);
       expect(refreshed).toMatch(/set OCTOPUS_URL or stack config octopusdeploy:address/);
       expect(refreshed).toMatch(/connection argument/);
       expect(moved.state.get("moved")).toEqual(stored);
 
-      const destroyed = await failure(moved.destroy("moved"));
+      const destroyed = await failureMessage(moved.destroy("moved"));
       expect(destroyed).toContain(`lives on ${a.url}`);
       expect(moved.state.has("moved")).toBe(true);
 
@@ -129,10 +120,10 @@ describe("state edited to point serverUrl at another server", () => {
     });
     reachedAttacker.length = 0;
 
-    const refreshed = await failure(engine.refresh("edited"));
+    const refreshed = await failureMessage(engine.refresh("edited"));
     expect(refreshed).toContain(`lives on ${attackerUrl}`);
     expect(engine.state.has("edited")).toBe(true);
-    await failure(engine.destroy("edited"));
+    await failureMessage(engine.destroy("edited"));
     expect(reachedAttacker).toEqual([]);
 
     // The key is still where it was made; the unedited state removes it.
@@ -172,7 +163,7 @@ describe("errors name where a setting came from", () => {
     const later = await start({ OCTOPUS_URL: a.url, OCTOPUS_API_KEY: revoked.secret });
     later.state.set("named", engine.state.get("named")!);
     a.revokeKey(revoked.id);
-    const message = await failure(later.refresh("named"));
+    const message = await failureMessage(later.refresh("named"));
     expect(message.toLowerCase()).toContain(
       `the api key (from octopus_api_key) was refused by ${a.url}`,
     );
@@ -192,7 +183,7 @@ describe("errors name where a setting came from", () => {
       OCTOPUS_URL: `http://127.0.0.1:${port}`,
       OCTOPUS_API_KEY: a.admin.apiKey,
     });
-    const message = await failure(engine.up("refused", { purpose: "refused" }));
+    const message = await failureMessage(engine.up("refused", { purpose: "refused" }));
     expect(message).toMatch(/ECONNREFUSED|ERR_SOCKET_CLOSED_BEFORE_CONNECTION/);
     expect(message).toContain("OCTOPUS_URL");
     expect(message).not.toContain("connection.address");

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { FaultRule } from "../emulator/faults";
 import { OctopusEmulator } from "../emulator/server";
 import { forwardTo } from "./support/forward";
-import { Engine, hostEnv } from "./support/engine";
+import { Engine, failureMessage, hostEnv } from "./support/engine";
 
 // Reconciliation after a create whose answer was lost (issue 9 §4), through the real provider
 // host: a key is revoked only when its expiry carries the exact instant this very request sent.
@@ -51,15 +51,6 @@ function live(purpose: string): string[] {
     .sort();
 }
 
-async function failure(operation: Promise<unknown>): Promise<string> {
-  try {
-    await operation;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected the operation to fail");
-}
-
 const LOST: Array<[string, Omit<FaultRule, "step">]> = [
   ["dropped after processing", { kind: "dropAfter" }],
   ["answered after the timeout", { kind: "latency", ms: 1_200 }],
@@ -73,7 +64,7 @@ describe("with an explicit lifetime, a lost create leaves no untracked key", () 
   test.each(LOST)("%s (expiresIn)", async (_name, rule) => {
     const { user, purpose, name } = setting("lost in");
     emulator.faults.add({ ...rule, step: "create" });
-    const message = await failure(
+    const message = await failureMessage(
       engine.up(name, { purpose, username: user.username, expiresIn: "30d" }),
     );
     await emulator.idle();
@@ -86,7 +77,9 @@ describe("with an explicit lifetime, a lost create leaves no untracked key", () 
     const { user, purpose, name } = setting("lost at");
     emulator.faults.add({ kind: "dropAfter", step: "create" });
     const expiresAt = new Date(Date.now() + 40 * 86_400_000).toISOString().replace(/\..*/, "Z");
-    const message = await failure(engine.up(name, { purpose, username: user.username, expiresAt }));
+    const message = await failureMessage(
+      engine.up(name, { purpose, username: user.username, expiresAt }),
+    );
     expect(message).toMatch(/has been revoked/);
     expect(live(purpose)).toEqual([]);
   });
@@ -108,7 +101,7 @@ describe("keys that are not this request's survive", () => {
       // stack's key is made meanwhile, before this stack first looks, and while it looks on.
       emulator.faults.add({ kind: "latency", ms: 1_200, step: "create", count: 1 });
       const before = emulator.stats.byRoute["POST /api/users/{id}/apikeys"] ?? 0;
-      const mine = failure(engine.up(name, program));
+      const mine = failureMessage(engine.up(name, program));
       for (let i = 0; i < 400; i++) {
         if ((emulator.stats.byRoute["POST /api/users/{id}/apikeys"] ?? 0) > before) break;
         await new Promise((resolve) => setTimeout(resolve, 10));
@@ -141,7 +134,7 @@ describe("keys that are not this request's survive", () => {
     const older = emulator.createKey(user.id, { purpose });
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     emulator.faults.add({ kind: "dropAfter", step: "create" });
-    const defaulted = await failure(engine.up(name, { purpose, username: user.username }));
+    const defaulted = await failureMessage(engine.up(name, { purpose, username: user.username }));
     await emulator.idle();
     expect(emulator.hasKey(older.id)).toBe(true);
     // The lost create's key is named (default expiry: unprovable); the older key is not.
@@ -152,7 +145,7 @@ describe("keys that are not this request's survive", () => {
     emulator.revokeKey(made[0]);
 
     emulator.faults.add({ kind: "dropAfter", step: "create" });
-    const explicit = await failure(
+    const explicit = await failureMessage(
       engine.up(name, { purpose, username: user.username, expiresIn: "30d" }),
     );
     await emulator.idle();
@@ -178,7 +171,7 @@ describe("keys that are not this request's survive", () => {
         // At once, a replacement whose create gets a 502 from a gateway: its outcome is
         // unknown, and the only key with that purpose made lately is the tracked one.
         emulator.faults.add({ kind: "status", status: 502, step: "create" });
-        const message = await failure(
+        const message = await failureMessage(
           next.up(name, { ...program, rotationTriggers: { run: "2" } }),
         );
         await emulator.idle();
@@ -203,7 +196,7 @@ describe("when ownership cannot be proven, every key is left alone and named", (
     async (_name, rule) => {
       const { user, purpose, name } = setting("default");
       emulator.faults.add({ ...rule, step: "create" });
-      const message = await failure(engine.up(name, { purpose, username: user.username }));
+      const message = await failureMessage(engine.up(name, { purpose, username: user.username }));
       await emulator.idle();
       const keys = live(purpose);
       expect(keys).toHaveLength(1);
@@ -245,7 +238,7 @@ describe("when ownership cannot be proven, every key is left alone and named", (
     try {
       const { user, purpose, name } = setting("truncated");
       emulator.faults.add({ kind: "dropAfter", step: "create" });
-      const message = await failure(
+      const message = await failureMessage(
         through.up(name, { purpose, username: user.username, expiresIn: "30d" }),
       );
       await emulator.idle();

@@ -1,6 +1,6 @@
 import { OctopusEmulator } from "../emulator/server";
 import type { EmulatorOptions } from "../emulator/server";
-import { Engine, hostEnv } from "./support/engine";
+import { Engine, failureMessage, hostEnv } from "./support/engine";
 
 // Answers real Octopus versions may give where the documentation is silent or differs from its
 // examples (issue 10), each played by an emulator option and met through the real provider host.
@@ -23,15 +23,6 @@ async function setUp(
   });
   engines.push(engine);
   return { emulator, engine };
-}
-
-async function failure(operation: Promise<unknown>): Promise<string> {
-  try {
-    await operation;
-  } catch (error) {
-    return (error as Error).message;
-  }
-  throw new Error("expected the operation to fail");
 }
 
 /** An administrator whose own key expires in 30 days, as a 2025.4+ admin key made with a short lifetime. */
@@ -77,7 +68,9 @@ describe("2025.4+: a default expiry beyond the creating key's", () => {
       shortLivedAdmin,
     );
     const before = emulator.liveKeys().length;
-    const message = await failure(engine.up("trap", { purpose: "trap", username: "ci-bot" }));
+    const message = await failureMessage(
+      engine.up("trap", { purpose: "trap", username: "ci-bot" }),
+    );
     expect(message).toMatch(/400/);
     expect(message).toMatch(/Use expiresIn .*or a longer-lived admin key/);
     expect(emulator.liveKeys()).toHaveLength(before);
@@ -104,7 +97,9 @@ describe("2025.4+: a default expiry beyond the creating key's", () => {
 test("a 403 in the HelpText shape: HelpText is in the message, the server's stack trace never", async () => {
   const { engine } = await setUp({ errorBodies: "helpText" });
   // A key for an ordinary user who is not a service account: Octopus refuses even an administrator.
-  const message = await failure(engine.up("other", { purpose: "other", username: "jane.doe" }));
+  const message = await failureMessage(
+    engine.up("other", { purpose: "other", username: "jane.doe" }),
+  );
   expect(message).toMatch(/403/);
   expect(message).toMatch(/only be created for your own user account or for service accounts/);
   expect(message).not.toMatch(/Octopus\.Server|Exception| {3}at /);
@@ -112,7 +107,7 @@ test("a 403 in the HelpText shape: HelpText is in the message, the server's stac
 
 test("user API keys turned off: a user's own key is refused with the setting named; a service account's works", async () => {
   const { emulator, engine } = await setUp({ userApiKeysEnabled: false }, (emu) => emu.user.apiKey);
-  const message = await failure(engine.up("own", { purpose: "own key" }));
+  const message = await failureMessage(engine.up("own", { purpose: "own key" }));
   expect(message).toMatch(/403/);
   expect(message).toMatch(/UserApiKeysEnabled/);
   expect(message).toMatch(/service account/);

@@ -138,3 +138,13 @@ export class Engine {
     return stored;
   }
 }
+
+/** The message of the error `operation` fails with; throws if it succeeds. */
+export async function failureMessage(operation: Promise<unknown>): Promise<string> {
+  try {
+    await operation;
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("expected the operation to fail");
+}
