@@ -265,7 +265,8 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     const who = inputs.userId
       ? `id:${inputs.userId.toLowerCase()}`
       : inputs.username
-        ? `name:${inputs.username.toLowerCase()}`
+        ? // As given: `CI-Bot` and `ci-bot` may be two users, each matched exactly.
+          `name:${inputs.username}`
         : `me:${id}`;
     const cacheKey = `${connection.serverUrl}\n${who}`;
     let lookup = this.users.get(cacheKey);

@@ -270,6 +270,35 @@ describe("answers of the wrong shape", () => {
 // ---- usernames ------------------------------------------------------------------------------------
 
 describe("usernames match only the named user", () => {
+  test("two users whose names differ only in case: each spelling gets its own user, in one run", async () => {
+    // Octopus keeps usernames unique regardless of case, so only a server listing both shows this.
+    const upper = emulator.addUser({ username: "upper-case-bot", isService: true });
+    const lower = emulator.addUser({ username: "lower-case-bot", isService: true });
+    hostile.use(
+      on("GET", /^\/api\/users$/, (_req, res) => {
+        json(res, {
+          Items: [
+            { Id: upper.id, Username: "Deploy-Bot", IsService: true },
+            { Id: lower.id, Username: "deploy-bot", IsService: true },
+          ],
+          TotalResults: 2,
+        });
+        return true;
+      }),
+    );
+    await engine.up("upper", { purpose: "upper", username: "Deploy-Bot" });
+    await engine.up("lower", { purpose: "lower", username: "deploy-bot" });
+    hostile.clear();
+    secrets.push(
+      engine.outputs("upper").apiKey as string,
+      engine.outputs("lower").apiKey as string,
+    );
+    expect(engine.outputs("upper").userId).toBe(upper.id);
+    expect(engine.outputs("lower").userId).toBe(lower.id);
+    await engine.destroy("upper");
+    await engine.destroy("lower");
+  });
+
   test("a service account named with the Kelvin sign is not kevin-bot", async () => {
     emulator.addUser({ username: `${KELVIN}evin-bot`, isService: true });
     const error = await caught(() =>
