@@ -43,7 +43,8 @@ export class Connections {
 
   /** The connection a new key is created through. */
   forCreate(argument: ConnectionSettings | undefined): Connected {
-    const memo = JSON.stringify(["create", argument ?? null]);
+    // Most resources give no connection argument: their memo needs no serialising.
+    const memo = argument ? JSON.stringify(["create", argument]) : "create";
     let connected = this.checked.get(memo);
     if (!connected) {
       const { merged, sources } = mergeLabelled([argument, ...this.defaults()]);

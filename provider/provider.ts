@@ -242,9 +242,7 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
     if (hasUnknown(news)) return;
     const inputs = news as unknown as ApiKeyInputs;
     try {
-      this.findUser(this.connections.forCreate(inputs.connection), inputs, true).catch(
-        () => undefined,
-      );
+      void this.findUser(this.connections.forCreate(inputs.connection), inputs, true);
     } catch {
       // The create meets the same problem and reports it.
     }
@@ -298,6 +296,8 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
       }
       throw explained;
     });
+    // A lookup started early may fail before any create awaits it: not an unhandled rejection.
+    started.catch(() => undefined);
     lookup = started;
     if (early) this.unclaimed.add(lookup);
     this.users.set(cacheKey, lookup);
