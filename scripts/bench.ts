@@ -3,8 +3,9 @@
  * against floors run in the same process and paired with ours, on the local emulator (issue 13).
  *
  *   npm run bench -- [--quick] [--n 200] [--parallelism 10] [--latency 20] [--users 10000]
- *                    [--repeats 5] [--sweep 5,20,50,100] [--sweep-repeats 3] [--mem-n 1000]
- *                    [--seed-repeats 1] [--seed-n 50] [--check] [--profile <dir>]
+ *                    [--repeats 8] [--first-key-repeats 10] [--sweep 5,20,50,100]
+ *                    [--sweep-repeats 3] [--mem-n 1000] [--seed-repeats 1] [--seed-n 50]
+ *                    [--check] [--profile <dir>]
  *
  * Variants, each N creates (Check + Create, as the engine does) then N deletes:
  * - ours: OctopusApiKey through the real @pulumi/pulumi provider host over gRPC, a new host each
@@ -14,10 +15,12 @@
  *   POST per key, a DELETE per key) with got configured as ours is;
  * - node:http floor: the same requests with node:http, for reference;
  * - raw: the same POSTs and DELETEs with got directly, no host, user id known.
- * Each repeat runs every variant back to back (order reversed every other repeat); ratios are
- * medians of the per-repeat ratios. The sweep repeats ours, the got floor and raw at other
- * latencies. Memory: the host's heap after two full GCs, memN keys against N (see
- * bench/providers/probe.ts). Also: requests per key, lookup bytes, the seed scripts' method.
+ * Each repeat runs every variant back to back, ours and the got floor side by side (order
+ * reversed every other repeat); ratios are medians of the per-repeat ratios. The first key's time
+ * comes from pairs of fresh hosts of their own (ours, the got floor) that make only the first
+ * keys. The sweep repeats ours, the got floor and raw at other latencies. Memory: the host's heap
+ * after two full GCs, memN keys against N (see bench/providers/probe.ts). Also: requests per
+ * key, lookup bytes, the seed scripts' method.
  *
  * `--profile <dir>` instead writes a CPU profile of ours' and the got floor's hosts during the
  * creates and prints where the time goes (bench/profile.ts).
@@ -35,9 +38,16 @@ import {
   seedLookupBytes,
   sweepLeftovers,
 } from "./bench/direct";
-import { runHost } from "./bench/host-run";
+import { runFirstKey, runHost } from "./bench/host-run";
 import { profile } from "./bench/profile";
-import { HOST_VARIANTS, HostVariant, Measurements, Repeat, report } from "./bench/report";
+import {
+  FirstKeyPair,
+  HOST_VARIANTS,
+  HostVariant,
+  Measurements,
+  Repeat,
+  report,
+} from "./bench/report";
 import { ProviderTexts, providerTexts } from "./bench/texts";
 import { log } from "./bench/util";
 
@@ -69,7 +79,11 @@ async function main(): Promise<void> {
       return;
     }
 
-    /** One repeat: the given host variants and raw, back to back, reversed on even repeats. */
+    /**
+     * One repeat: the given host variants and raw, back to back, reversed on even repeats. Ours
+     * comes first in `variants` and the got floor next: the figures that compare them come from
+     * runs side by side, each first in half of the repeats.
+     */
     const repeat = async (
       emulator: OctopusEmulator,
       latency: number,
@@ -106,6 +120,7 @@ async function main(): Promise<void> {
     const m: Measurements = {
       o,
       main: [],
+      firstKey: [],
       sweep: new Map(),
       memory: {},
       seed: [],
@@ -119,8 +134,26 @@ async function main(): Promise<void> {
     };
 
     log(`main: ${o.repeats} paired repeats at ${o.latency} ms`);
-    for (let r = 1; r <= o.repeats; r++)
-      m.main.push(await repeat(big, o.latency, HOST_VARIANTS, r));
+    const order: HostVariant[] = ["ours", "gotFloor", "sleepFloor", "httpFloor"];
+    for (let r = 1; r <= o.repeats; r++) m.main.push(await repeat(big, o.latency, order, r));
+
+    log(`first key: ${o.firstKeyRepeats} pairs of fresh hosts (ours, got floor)`);
+    for (let r = 1; r <= o.firstKeyRepeats; r++) {
+      const pair: FirstKeyPair = {};
+      const variants: Array<keyof FirstKeyPair> =
+        r % 2 ? ["ours", "gotFloor"] : ["gotFloor", "ours"];
+      for (const variant of variants) {
+        await twice(emulators, async () => {
+          pair[variant] = await runFirstKey(
+            big,
+            texts[TEXT[variant]],
+            o.parallelism,
+            `${variant} first.${r}`,
+          );
+        });
+      }
+      m.firstKey.push(pair);
+    }
 
     for (const latency of [...new Set(o.sweep)].sort((a, b) => a - b)) {
       if (latency === o.latency) {

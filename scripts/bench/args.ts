@@ -4,8 +4,16 @@ export interface Options {
   parallelism: number;
   latency: number;
   users: number;
-  /** Paired repeats at the main latency (ours, the three floors and raw, each once per repeat). */
+  /**
+   * Paired repeats at the main latency (ours, the three floors and raw, each once per repeat).
+   * Even, so that ours and the got floor each run first in half of them.
+   */
   repeats: number;
+  /**
+   * Pairs of fresh hosts (ours, the got floor) that make only the first `parallelism` keys: the
+   * first key's time is one sample per host, so it gets samples of its own.
+   */
+  firstKeyRepeats: number;
   /** Latencies of the sweep, in ms; the main latency is reused when it is one of them. */
   sweep: number[];
   sweepRepeats: number;
@@ -21,15 +29,17 @@ export interface Options {
 
 export const USAGE =
   "usage: npm run bench -- [--quick] [--n 200] [--parallelism 10] [--latency 20] [--users 10000]\n" +
-  "                        [--repeats 5] [--sweep 5,20,50,100] [--sweep-repeats 3] [--mem-n 1000]\n" +
-  "                        [--seed-repeats 1] [--seed-n 50] [--check] [--profile <dir>]";
+  "                        [--repeats 8] [--first-key-repeats 10] [--sweep 5,20,50,100]\n" +
+  "                        [--sweep-repeats 3] [--mem-n 1000] [--seed-repeats 1] [--seed-n 50]\n" +
+  "                        [--check] [--profile <dir>]";
 
 const DEFAULTS: Options = {
   n: 200,
   parallelism: 10,
   latency: 20,
   users: 10_000,
-  repeats: 5,
+  repeats: 8,
+  firstKeyRepeats: 10,
   sweep: [5, 20, 50, 100],
   sweepRepeats: 3,
   memN: 1_000,
@@ -40,7 +50,14 @@ const DEFAULTS: Options = {
 };
 
 /** `--quick`: the same measurements on less work, for a look in about a minute. */
-const QUICK: Partial<Options> = { n: 50, repeats: 3, sweepRepeats: 1, memN: 250, seedN: 20 };
+const QUICK: Partial<Options> = {
+  n: 50,
+  repeats: 2,
+  firstKeyRepeats: 4,
+  sweepRepeats: 1,
+  memN: 250,
+  seedN: 20,
+};
 
 const INTEGER: Record<string, { key: keyof Options; min: number }> = {
   n: { key: "n", min: 1 },
@@ -48,6 +65,7 @@ const INTEGER: Record<string, { key: keyof Options; min: number }> = {
   latency: { key: "latency", min: 0 },
   users: { key: "users", min: 0 },
   repeats: { key: "repeats", min: 1 },
+  "first-key-repeats": { key: "firstKeyRepeats", min: 1 },
   "sweep-repeats": { key: "sweepRepeats", min: 1 },
   "mem-n": { key: "memN", min: 2 },
   "seed-repeats": { key: "seedRepeats", min: 0 },

@@ -54,6 +54,19 @@ export interface HostRunOptions {
   probeText?: string;
 }
 
+/** What one first-key run measured, in ms. */
+export interface FirstKeyRun {
+  /** From spawning the host to the first create's completion. */
+  firstKeyMs: number;
+  /** From the host ready and configured to the first create's completion. */
+  firstKeyAfterReadyMs: number;
+}
+
+/** The inputs of the benchmark's `i`-th key in the run called `label`. */
+function keyProgram(emulator: OctopusEmulator, label: string, i: number) {
+  return { purpose: `${PURPOSE} ${label}.${i}`, username: emulator.serviceAccount.username };
+}
+
 let ticksPerSecond: number | undefined;
 
 /** CPU time (user + system) a process has used so far, from /proc; NaN where that is missing. */
@@ -92,8 +105,7 @@ export async function runHost(
       const urn = resourceUrn(`probe-${++probes}`, "pulumi-nodejs:dynamic/bench:probe");
       return (await engine.host.create(urn, { __provider: o.probeText, ...inputs })).properties;
     };
-    const username = emulator.serviceAccount.username;
-    const program = (i: number) => ({ purpose: `${PURPOSE} ${label}.${i}`, username });
+    const program = (i: number) => keyProgram(emulator, label, i);
     const createAll = (from: number, count: number) =>
       pool(count, o.parallelism, (i) => engine.up(`key-${from + i}`, program(from + i)));
     const deleteAll = (from: number, count: number) =>
@@ -147,6 +159,34 @@ export async function runHost(
       }
     }
     return run;
+  } finally {
+    await engine.close();
+  }
+}
+
+/**
+ * The start of a `pulumi up` in a fresh host: `parallelism` keys asked for at once, and when the
+ * first is done. Each host gives one sample, so these runs are short (the keys are deleted, the
+ * host closed) and many.
+ */
+export async function runFirstKey(
+  emulator: OctopusEmulator,
+  text: string,
+  parallelism: number,
+  label: string,
+): Promise<FirstKeyRun> {
+  await emulator.idle();
+  const spawned = performance.now();
+  const engine = await Engine.start({ env: emulatorEnv(emulator), providerText: text });
+  try {
+    const started = performance.now();
+    let firstKeyAt = 0;
+    await pool(parallelism, parallelism, async (i) => {
+      await engine.up(`key-${i}`, keyProgram(emulator, label, i));
+      firstKeyAt ||= performance.now();
+    });
+    await pool(parallelism, parallelism, (i) => engine.destroy(`key-${i}`));
+    return { firstKeyMs: firstKeyAt - spawned, firstKeyAfterReadyMs: firstKeyAt - started };
   } finally {
     await engine.close();
   }
