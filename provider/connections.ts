@@ -65,7 +65,9 @@ export class Connections {
     serverUrl: string,
     argument: ConnectionSettings | null | undefined,
   ): Connected {
-    const memo = JSON.stringify(["stored", serverUrl, argument ?? null]);
+    const memo = argument
+      ? JSON.stringify(["stored", serverUrl, argument])
+      : `stored\n${serverUrl}`;
     let connected = this.checked.get(memo);
     if (!connected) {
       connected = this.checkStored(keyId, serverUrl, argument);

@@ -42,8 +42,7 @@ export class KeyCreator {
   ): Promise<OctopusApiKeyResource> {
     const group = `${client.serverUrl}\n${user.Id.toLowerCase()}\n${purpose.trim()}`;
     const inFlight = this.inFlight(group);
-    const taken = new Set([...inFlight.values()].filter((v): v is number => v !== undefined));
-    const sent = lifetime ? markedExpiry(lifetime, taken) : undefined;
+    const sent = lifetime ? markedExpiry(lifetime, markersIn(inFlight)) : undefined;
     const expires = sent === undefined ? undefined : new Date(sent).toISOString();
     const sentAt = Date.now();
     const attempt = client.createApiKey(user.Id, { purpose, expires, accessLevel }).then((key) => {
@@ -236,4 +235,11 @@ function outcomeUnknown(error: unknown): boolean {
   if (error.code === "BAD_RESPONSE") return true;
   if (error.status !== undefined) return error.status >= 500;
   return isTransient(error) && !neverSent(error);
+}
+
+/** The expiry instants the creates in flight sent (those with a lifetime). */
+function markersIn(inFlight: Map<Promise<unknown>, number | undefined>): Set<number> {
+  const taken = new Set<number>();
+  for (const sent of inFlight.values()) if (sent !== undefined) taken.add(sent);
+  return taken;
 }

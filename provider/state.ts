@@ -72,14 +72,27 @@ export type StoredState = Omit<ApiKeyState, Internal> & Partial<Pick<ApiKeyState
  * null where absent: the resource declares them.
  */
 export function stored(state: ApiKeyState): StoredState {
-  // Built field by field rather than copied and pruned: `delete` would leave a slower object.
-  const out: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(state)) {
-    if (!(field in INTERNAL_DEFAULTS) || value !== INTERNAL_DEFAULTS[field as Internal]) {
-      out[field] = value;
-    }
-  }
-  return out as StoredState;
+  // Spelled out field by field: this runs for every create, refresh and update, mostly before
+  // the JIT has warmed up, where a generic loop over the state costs several times more.
+  const {
+    expiresAt,
+    expiresIn,
+    rotateBefore,
+    rotationTriggers,
+    requestedAccessLevel,
+    connection,
+    clockSkewMs,
+    ...outputs
+  } = state;
+  const out: StoredState = outputs;
+  if (expiresAt !== null) out.expiresAt = expiresAt;
+  if (expiresIn !== null) out.expiresIn = expiresIn;
+  if (rotateBefore !== null) out.rotateBefore = rotateBefore;
+  if (rotationTriggers !== null) out.rotationTriggers = rotationTriggers;
+  if (requestedAccessLevel !== null) out.requestedAccessLevel = requestedAccessLevel;
+  if (connection !== null) out.connection = connection;
+  if (clockSkewMs !== 0) out.clockSkewMs = clockSkewMs;
+  return out;
 }
 
 /**
