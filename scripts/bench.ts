@@ -13,10 +13,12 @@
  * - host floor: the same host and calls, with a provider that only sleeps the latency per call;
  * - got floor: the same host with a minimal provider sending our requests (one user lookup, a
  *   POST per key, a DELETE per key) with got configured as ours is;
+ * - got floor with ours' outputs: the got floor returning outputs shaped as ours (what carrying
+ *   our state costs, apart from our code);
  * - node:http floor: the same requests with node:http, for reference;
  * - raw: the same POSTs and DELETEs with got directly, no host, user id known.
- * Each repeat runs every variant back to back, ours and the got floor side by side (order
- * reversed every other repeat); ratios are medians of the per-repeat ratios. The first key's time
+ * Each repeat runs every variant back to back, ours next to both got floors (order reversed
+ * every other repeat); ratios are medians of the per-repeat ratios. The first key's time
  * comes from pairs of fresh hosts of their own (ours, the got floor) that make only the first
  * keys. The sweep repeats ours, the got floor and raw at other latencies. Memory: the host's heap
  * after two full GCs, memN keys against N (see bench/providers/probe.ts). Also: requests per
@@ -55,6 +57,7 @@ const TEXT: Record<HostVariant, keyof ProviderTexts> = {
   ours: "ours",
   sleepFloor: "sleep",
   gotFloor: "got",
+  gotStateFloor: "got-state",
   httpFloor: "node-http",
 };
 
@@ -81,8 +84,8 @@ async function main(): Promise<void> {
 
     /**
      * One repeat: the given host variants and raw, back to back, reversed on even repeats. Ours
-     * comes first in `variants` and the got floor next: the figures that compare them come from
-     * runs side by side, each first in half of the repeats.
+     * sits between the two got floors: the figures that compare them come from runs side by
+     * side, each first in half of the repeats.
      */
     const repeat = async (
       emulator: OctopusEmulator,
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
     };
 
     log(`main: ${o.repeats} paired repeats at ${o.latency} ms`);
-    const order: HostVariant[] = ["ours", "gotFloor", "sleepFloor", "httpFloor"];
+    const order: HostVariant[] = ["gotStateFloor", "ours", "gotFloor", "sleepFloor", "httpFloor"];
     for (let r = 1; r <= o.repeats; r++) m.main.push(await repeat(big, o.latency, order, r));
 
     log(`first key: ${o.firstKeyRepeats} pairs of fresh hosts (ours, got floor)`);

@@ -5,7 +5,7 @@ import { OctopusApiKey } from "../../provider";
 import { captureProviderText } from "../../tests/support/mocks";
 
 /** The bench's own providers, compiled next to this file (dist/scripts/bench/providers). */
-export const BENCH_PROVIDERS = ["sleep", "got", "node-http", "probe"] as const;
+export const BENCH_PROVIDERS = ["sleep", "got", "got-state", "node-http", "probe"] as const;
 export type BenchProviderName = (typeof BENCH_PROVIDERS)[number];
 
 export type ProviderTexts = Record<"ours" | BenchProviderName, string>;

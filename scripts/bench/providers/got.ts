@@ -7,7 +7,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { Got } from "got" with { "resolution-mode": "import" };
-import { attachTo, pickUser, server, usersPath } from "./attach";
+import { attachTo, pickUser, Props, server, usersPath } from "./attach";
 
 let client: Promise<Got> | undefined;
 let base = "";
@@ -30,6 +30,22 @@ async function send(method: "GET" | "POST" | "DELETE", path: string, json?: unkn
 }
 
 export function attach(target: object): void {
+  attachGotFloor(target, (key, user) => ({ apiKey: key.ApiKey, userId: user }));
+}
+
+/** What the POST answers; the floor reads no more of it than its outputs need. */
+export interface CreatedKey {
+  Id: string;
+  ApiKey: string;
+  Created?: string;
+  Expires?: string | null;
+}
+
+/** The got floor, with `outputs` making a created key's outputs. */
+export function attachGotFloor(
+  target: object,
+  outputs: (key: CreatedKey, userId: string, inputs: Props) => Props,
+): void {
   const { url, apiKey } = server();
   base = url;
   const options = { keepAlive: true, maxSockets: 32 };
@@ -55,8 +71,8 @@ export function attach(target: object): void {
       const user = await userId!;
       const key = JSON.parse(
         await send("POST", `/api/users/${user}/apikeys`, { Purpose: inputs.purpose }),
-      ) as { Id: string; ApiKey: string };
-      return { id: key.Id, outs: { apiKey: key.ApiKey, userId: user } };
+      ) as CreatedKey;
+      return { id: key.Id, outs: outputs(key, user, inputs) };
     },
     async delete(id, props) {
       await send("DELETE", `/api/users/${String(props.userId)}/apikeys/${id}`);
