@@ -21,8 +21,8 @@
  * every other repeat); ratios are medians of the per-repeat ratios. The first key's time
  * comes from pairs of fresh hosts of their own (ours, the got floor) that make only the first
  * keys. The sweep repeats ours, the got floor and raw at other latencies. Memory: the host's heap
- * after two full GCs, memN keys against N (see bench/providers/probe.ts). Also: requests per
- * key, lookup bytes, the seed scripts' method.
+ * after two full GCs, at N and memN keys and four steps beyond (see bench/providers/probe.ts).
+ * Also: requests per key, lookup bytes, the seed scripts' method.
  *
  * `--profile <dir>` instead writes a CPU profile of ours' and the got floor's hosts during the
  * creates and prints where the time goes (bench/profile.ts).
@@ -47,6 +47,7 @@ import {
   HOST_VARIANTS,
   HostVariant,
   Measurements,
+  memoryPoints,
   Repeat,
   report,
 } from "./bench/report";
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
       await emulator.close();
     }
 
-    const memoryAt = [o.n, o.memN, 2 * o.memN - o.n];
+    const memoryAt = memoryPoints(o);
     for (const variant of ["ours", "gotFloor"] as const) {
       log(`memory: ${variant}, heap after ${memoryAt.join(", ")} keys in one host`);
       await twice(emulators, async () => {

@@ -17,7 +17,7 @@ export interface Options {
   /** Latencies of the sweep, in ms; the main latency is reused when it is one of them. */
   sweep: number[];
   sweepRepeats: number;
-  /** Keys in the memory runs, compared with the main runs' N for the heap retained per key. */
+  /** Memory runs read the heap at N, memN and four steps of (memN − N)/2 beyond (memoryPoints). */
   memN: number;
   seedRepeats: number;
   /** Keys per seed-method run: its per-key time is compared with ours (it is linear in N). */
