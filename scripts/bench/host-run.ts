@@ -21,6 +21,11 @@ export interface HostRun {
   cpuDeleteMs: number;
   /** Host CPU from spawn to the end of the deletes (loading included). */
   cpuTotalMs: number;
+  /**
+   * This process's CPU during the creates and deletes: the engine's stand-in (JavaScript gRPC and
+   * protobuf, where the real engine is Go) and the emulator, on the same 2 cores as the host.
+   */
+  engineCpuMs: number;
   /** Requests the emulator received during the creates, and by route. */
   createRequests: number;
   byRoute: Record<string, number>;
@@ -117,6 +122,7 @@ export async function runHost(
     await profiling("profileStart");
     await emulator.idle();
     emulator.resetStats();
+    const engine0 = process.cpuUsage();
     const cpu0 = processCpuMs(pid);
     const started = performance.now();
     let firstKeyAt = 0;
@@ -134,6 +140,7 @@ export async function runHost(
     const cpu2 = processCpuMs(pid);
     const deletes = await timed(() => deleteAll(0, o.n));
     const cpu3 = processCpuMs(pid);
+    const engineCpu = process.cpuUsage(engine0);
     await profiling("profileStop", o.profileFiles?.deletes);
 
     const run: HostRun = {
@@ -144,6 +151,7 @@ export async function runHost(
       cpuCreateMs: cpu1 - cpu0,
       cpuDeleteMs: cpu3 - cpu2,
       cpuTotalMs: cpu3,
+      engineCpuMs: (engineCpu.user + engineCpu.system) / 1000,
       createRequests,
       byRoute,
     };

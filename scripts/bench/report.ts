@@ -100,6 +100,7 @@ export function report(m: Measurements): { text: string; json: Record<string, un
   const overheadVsRaw = paired(m.main, (r) => ratio(r.hosts.ours, r.raw));
   const vsRaw = (v: HostVariant) => paired(m.main, (r) => ratio(r.hosts[v], r.raw));
   const cpuPerKey = (v: HostVariant) => med(v, cpu) / o.n;
+  const enginePerKey = (v: HostVariant) => med(v, (x) => x.engineCpuMs) / o.n;
   const cpuOverFloor = (r: Repeat) =>
     r.hosts.ours && r.hosts.gotFloor
       ? (cpu(r.hosts.ours) - cpu(r.hosts.gotFloor)) / o.n
@@ -204,6 +205,7 @@ export function report(m: Measurements): { text: string; json: Record<string, un
     x(vsRaw(v)),
     x(paired(m.main, (r) => ratio(r.hosts[v], r.hosts.gotFloor))),
     `${cpuPerKey(v).toFixed(2)} ms`,
+    `${enginePerKey(v).toFixed(2)} ms`,
     ms(med(v, (r) => r.cpuTotalMs)),
     ms(med(v, (r) => r.firstKeyMs)),
     ms(med(v, (r) => r.firstKeyAfterReadyMs)),
@@ -227,6 +229,7 @@ export function report(m: Measurements): { text: string; json: Record<string, un
         "vs raw",
         "vs got floor",
         "host CPU/key",
+        "engine CPU/key",
         "host CPU all",
         "1st key (spawn)",
         "1st key (ready)",
@@ -244,12 +247,15 @@ export function report(m: Measurements): { text: string; json: Record<string, un
           "",
           "",
           "",
+          "",
         ],
       ],
     ),
     "  Ratios are medians of per-repeat ratios (each repeat runs every variant back to back, ours",
     "  next to both got floors, order reversed every other repeat). Host CPU/key: the host process's",
-    "  CPU (/proc) during the creates and deletes ÷ N; host CPU all: from spawn to the last delete.",
+    "  CPU (/proc) during the creates and deletes ÷ N; engine CPU/key: this process's (the engine's",
+    "  stand-in, in JavaScript where the real engine is Go, and the emulator), the same way; host",
+    "  CPU all: from spawn to the last delete.",
     "  1st key: first create completed, counted from the host's spawn, or from the start of the",
     "  creates (host ready); the goal's figure comes from the first-key pairs below.",
     `  ours sent during the creates: ${routes}`,
@@ -333,6 +339,7 @@ export function report(m: Measurements): { text: string; json: Record<string, un
     overheadVsGotFloorAt,
     hostPeakRssMb1000: round(hostPeakRssMb1000),
     hostCpuPerKeyMs: Object.fromEntries(HOST_VARIANTS.map((v) => [v, round(cpuPerKey(v), 3)])),
+    engineCpuPerKeyMs: Object.fromEntries(HOST_VARIANTS.map((v) => [v, round(enginePerKey(v), 3)])),
     floorsVsRaw: Object.fromEntries(HOST_VARIANTS.slice(1).map((v) => [v, round(vsRaw(v), 4)])),
     firstKeyFromSpawnOverFloorMs: round(firstKeyFromSpawnOverFloorMs),
     firstKeyOverFloorMsMainRuns: round(firstKeyOverFloorMsMainRuns),
