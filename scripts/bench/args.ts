@@ -5,8 +5,8 @@ export interface Options {
   latency: number;
   users: number;
   /**
-   * Paired repeats at the main latency (ours, the three floors and raw, each once per repeat).
-   * Even, so that ours and the got floor each run first in half of them.
+   * Paired repeats at the main latency (ours, the four floors and raw, each once per repeat).
+   * Even, so that ours runs before the got floor in half of them and after it in the others.
    */
   repeats: number;
   /**

@@ -101,10 +101,12 @@ export function report(m: Measurements): { text: string; json: Record<string, un
   const vsRaw = (v: HostVariant) => paired(m.main, (r) => ratio(r.hosts[v], r.raw));
   const cpuPerKey = (v: HostVariant) => med(v, cpu) / o.n;
   const enginePerKey = (v: HostVariant) => med(v, (x) => x.engineCpuMs) / o.n;
-  const cpuOverFloor = (r: Repeat) =>
-    r.hosts.ours && r.hosts.gotFloor
-      ? (cpu(r.hosts.ours) - cpu(r.hosts.gotFloor)) / o.n
-      : undefined;
+  /** Within one repeat: host CPU per key of variant `a` beyond variant `b`. */
+  const cpuBeyond = (a: HostVariant, b: HostVariant) => (r: Repeat) => {
+    const [x, y] = [r.hosts[a], r.hosts[b]];
+    return x && y ? (cpu(x) - cpu(y)) / o.n : undefined;
+  };
+  const cpuOverFloor = cpuBeyond("ours", "gotFloor");
   const cpuPerKeyOverFloorMs = paired(m.main, cpuOverFloor);
   // From the first-key pairs; the main runs' first keys are reported too, for comparison. The
   // goal's figure counts from the host ready: until the first Check both hosts run the same code
@@ -122,11 +124,7 @@ export function report(m: Measurements): { text: string; json: Record<string, un
   // that floor against the plain got floor: what carrying the state costs.
   const stateFloorRatio = paired(m.main, (r) => ratio(r.hosts.ours, r.hosts.gotStateFloor));
   const stateCostRatio = paired(m.main, (r) => ratio(r.hosts.gotStateFloor, r.hosts.gotFloor));
-  const cpuOver = (a: HostVariant, b: HostVariant) =>
-    paired(m.main, (r) => {
-      const [x, y] = [r.hosts[a], r.hosts[b]];
-      return x && y ? (cpu(x) - cpu(y)) / o.n : undefined;
-    });
+  const cpuOver = (a: HostVariant, b: HostVariant) => paired(m.main, cpuBeyond(a, b));
   const firstKeyMedian = (v: keyof FirstKeyPair, field: keyof FirstKeyRun) =>
     median(m.firstKey.map((p) => p[v]?.[field] ?? NaN));
   const spread = {
