@@ -2,15 +2,15 @@
  * pulumi-octopus-apikey: create, rotate and revoke Octopus Deploy API keys from a Pulumi program.
  * @packageDocumentation
  */
-import { ApiKeyProvider } from "./provider";
+import { ApiKeyProvider } from "./core/lifecycle";
 
-export { OctopusApiKey } from "./resource";
-export type { OctopusApiKeyArgs, OctopusConnectionArgs } from "./resource";
+export { OctopusApiKey } from "./dynamic/resource";
+export type { OctopusApiKeyArgs, OctopusConnectionArgs } from "./dynamic/resource";
 // Errors happen in the provider host, and the engine shows only their message: a Pulumi program
 // never catches an OctopusError. The class and its codes stay exported (removing them would break
 // importers) for code that runs the provider in its own process, such as tests.
-export { OctopusError } from "./errors";
-export type { OctopusErrorCode } from "./errors";
+export { OctopusError } from "./octopus/errors";
+export type { OctopusErrorCode } from "./octopus/errors";
 
 /**
  * The provider behind every {@link OctopusApiKey}, one per process. Stored resource state reaches it

@@ -4,7 +4,7 @@
  * (Check, Diff, Create the new key, Delete the old one), Delete, and a last Read that must find the
  * key gone. Every key it creates is revoked before it returns, even when a step fails.
  */
-import { HostCallError, resourceUrn, type ProviderHost } from "../tests/support/host";
+import { HostCallError, resourceUrn, type ProviderHost } from "../harness/host";
 
 type Props = Record<string, unknown>;
 

@@ -7,7 +7,7 @@
  */
 import * as net from "node:net";
 import type { OctopusEmulator } from "../emulator/server";
-import { HostCallError, resourceUrn, startProviderHost } from "../tests/support/host";
+import { HostCallError, resourceUrn, startProviderHost } from "../harness/host";
 
 type Props = Record<string, unknown>;
 

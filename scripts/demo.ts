@@ -19,8 +19,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { OctopusEmulator } from "../emulator/server";
 import { OctopusApiKey } from "../provider";
-import { startProviderHost } from "../tests/support/host";
-import { captureProviderText } from "../tests/support/mocks";
+import { startProviderHost } from "../harness/host";
+import { captureProviderText } from "../harness/mocks";
 import { runLifecycle } from "./demo-lifecycle";
 import { showMistakes } from "./demo-mistakes";
 

@@ -14,41 +14,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { OctopusEmulator } from "../emulator/server";
-import { STATE_VERSION } from "../provider/state";
-import { emulatorEnv, Engine, repoRoot } from "../tests/support/engine";
-
-export const FIXTURE_DIR = path.join(repoRoot, "tests", "__fixtures__");
-
-/** One stored resource, as the engine keeps it in a stack's state. */
-export interface FixtureResource {
-  name: string;
-  urn: string;
-  id: string;
-  /** The inputs Check returned (stored as the resource's inputs), `__provider` included. */
-  inputs: Record<string, unknown>;
-  /** The stored outputs, `__provider` included. */
-  outputs: Record<string, unknown>;
-}
-
-export interface Fixture {
-  about: string;
-  release: number;
-  stateVersion: number;
-  packageVersion: string;
-  pulumiVersion: string;
-  nodeVersion: string;
-  generatedAt: string;
-  /** The emulator the keys were made on; its keys are long gone. */
-  serverUrl: string;
-  resources: FixtureResource[];
-}
-
-export function fixturePaths(release: number): { outputs: string; providerText: string } {
-  return {
-    outputs: path.join(FIXTURE_DIR, `release-${release}-outputs.json`),
-    providerText: path.join(FIXTURE_DIR, `release-${release}-provider.txt`),
-  };
-}
+import { STATE_VERSION } from "../provider/core/state";
+import { emulatorEnv, Engine, repoRoot } from "../harness/engine";
+import { Fixture, FIXTURE_DIR, FixtureResource, fixturePaths } from "../harness/fixtures";
 
 async function main(argv: string[]): Promise<void> {
   const force = argv.includes("--force");

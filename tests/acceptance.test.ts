@@ -1,5 +1,5 @@
-import { Engine } from "./support/engine";
-import { HostCallError } from "./support/host";
+import { Engine } from "../harness/engine";
+import { HostCallError } from "../harness/host";
 
 // Acceptance: the whole lifecycle through the real provider host against a real Octopus server.
 // Runs only when asked to, with

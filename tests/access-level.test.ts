@@ -2,11 +2,11 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { OctopusEmulator } from "../emulator/server";
-import { reportedAccess } from "../provider/access";
-import type { OctopusApiKeyResource } from "../provider/client";
-import { fixturePaths, type Fixture } from "../scripts/make-fixture";
-import { Engine, hostEnv } from "./support/engine";
-import { HostCallError, UNKNOWN } from "./support/host";
+import { reportedAccess } from "../provider/core/access";
+import type { OctopusApiKeyResource } from "../provider/octopus/client";
+import { fixturePaths, type Fixture } from "../harness/fixtures";
+import { Engine, hostEnv } from "../harness/engine";
+import { HostCallError, UNKNOWN } from "../harness/host";
 
 // Least-privilege keys (`accessLevel`) and when a key was last used (`lastUsed`), through the real
 // provider host, against the emulator's 2026.3 profile (read-only keys) and older ones (none).

@@ -1,5 +1,5 @@
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, failureMessage, hostEnv } from "./support/engine";
+import { Engine, failureMessage, hostEnv } from "../harness/engine";
 
 // Refusals that real Octopus versions give, each with advice that says what to do (issue 10),
 // through the real provider host.

@@ -1,6 +1,6 @@
-import { ApiKeyProvider } from "../provider/provider";
-import { UNKNOWN } from "../provider/inputs";
-import { setClock } from "../provider/time";
+import { ApiKeyProvider } from "../provider/core/lifecycle";
+import { UNKNOWN } from "../provider/core/check";
+import { setClock } from "../provider/core/time";
 
 const connection = { address: "https://octopus.example.com", apiKey: "API-CHECKTESTKEY0001" };
 const valid = { purpose: "CI deployments", connection };

@@ -1,6 +1,6 @@
-import { OctopusClient, RetryPolicy } from "../provider/client";
-import { resolveConnection } from "../provider/connection";
-import { OctopusError } from "../provider/errors";
+import { OctopusClient, RetryPolicy } from "../provider/octopus/client";
+import { resolveConnection } from "../provider/core/connection/settings";
+import { OctopusError } from "../provider/octopus/errors";
 import { OctopusEmulator } from "../emulator/server";
 
 // The Octopus client against the emulator over real HTTP: error mapping, retries, timeouts and

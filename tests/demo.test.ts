@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { OctopusEmulator } from "../emulator/server";
-import { repoRoot } from "./support/engine";
+import { repoRoot } from "../harness/engine";
 import { run, userEnv } from "./support/npm";
 
 // `npm run demo` against a server that was already running, as a user runs it against

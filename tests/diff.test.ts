@@ -1,9 +1,9 @@
 import { OctopusEmulator } from "../emulator/server";
-import { ApiKeyProvider } from "../provider/provider";
-import { UNKNOWN } from "../provider/inputs";
-import { ApiKeyState, STATE_VERSION } from "../provider/state";
-import { setClock } from "../provider/time";
-import { emulatorEnv, Engine } from "./support/engine";
+import { ApiKeyProvider } from "../provider/core/lifecycle";
+import { UNKNOWN } from "../provider/core/check";
+import { ApiKeyState, STATE_VERSION } from "../provider/core/state";
+import { setClock } from "../provider/core/time";
+import { emulatorEnv, Engine } from "../harness/engine";
 
 // Diff decides from the stored outputs and the new inputs alone: no server is running here, so a
 // diff that tried to call one would fail.

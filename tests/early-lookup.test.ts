@@ -1,7 +1,7 @@
 import { OctopusEmulator } from "../emulator/server";
-import { UNKNOWN } from "../provider/inputs";
-import { emulatorEnv, Engine } from "./support/engine";
-import { HostCallError } from "./support/host";
+import { UNKNOWN } from "../provider/core/check";
+import { emulatorEnv, Engine } from "../harness/engine";
+import { HostCallError } from "../harness/host";
 
 // Issue 13: the user lookup a create needs starts at Check, through the real provider host, so the
 // first key does not wait for it; Check with failures or unknown values sends nothing.

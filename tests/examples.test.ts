@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, repoRoot } from "./support/engine";
-import { startProviderHost } from "./support/host";
+import { Engine, repoRoot } from "../harness/engine";
+import { startProviderHost } from "../harness/host";
 import { INSTALL_FLAGS, pack, runOk, userEnv } from "./support/npm";
 
 // Each example copied out of the repository, as a user would take it, and installed against the

@@ -1,6 +1,6 @@
 import type { FaultRule, FaultStep } from "../emulator/faults";
 import { OctopusEmulator, PROFILES } from "../emulator/server";
-import { Engine, hostEnv, realProviderText } from "./support/engine";
+import { Engine, hostEnv, realProviderText } from "../harness/engine";
 
 // The fault matrix: every fault the emulator can inject, at every step the provider takes,
 // through the real provider host. After each case the emulator's keys and the engine's state

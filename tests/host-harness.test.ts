@@ -8,8 +8,8 @@ import {
   resourceUrn,
   startProviderHost,
   UNKNOWN,
-} from "./support/host";
-import { captureProviderText } from "./support/mocks";
+} from "../harness/host";
+import { captureProviderText } from "../harness/mocks";
 
 // The harness's own test: a tiny file-backed provider, defined here and serialized like any dynamic provider.
 // Its functions only reach built-in modules (via process.getBuiltinModule), so its text evaluates anywhere.

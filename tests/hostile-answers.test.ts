@@ -9,10 +9,10 @@ import {
   neverSent,
   OctopusClient,
   RetryPolicy,
-} from "../provider/client";
-import { resolveConnection } from "../provider/connection";
-import { OctopusError } from "../provider/errors";
-import { usernameMatch } from "../provider/usernames";
+} from "../provider/octopus/client";
+import { resolveConnection } from "../provider/core/connection/settings";
+import { OctopusError } from "../provider/octopus/errors";
+import { usernameMatch } from "../provider/octopus/usernames";
 import {
   actThenAnswer,
   declaredHuge,

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, hostEnv } from "./support/engine";
+import { Engine, hostEnv } from "../harness/engine";
 import {
   actThenAnswer,
   Answerer,

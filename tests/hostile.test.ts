@@ -1,9 +1,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, hostEnv } from "./support/engine";
+import { Engine, hostEnv } from "../harness/engine";
 import { forwardTo } from "./support/forward";
-import type { CheckFailure } from "./support/host";
+import type { CheckFailure } from "../harness/host";
 
 // Hostile input through the real provider host: values of the wrong type, huge strings, control
 // characters, credentials in URLs, path traversal in ids and URL syntax in usernames. Each case is

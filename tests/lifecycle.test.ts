@@ -1,6 +1,6 @@
 import { OctopusEmulator, PROFILES } from "../emulator/server";
-import { Engine, hostEnv, realProviderText } from "./support/engine";
-import { HostCallError } from "./support/host";
+import { Engine, hostEnv, realProviderText } from "../harness/engine";
+import { HostCallError } from "../harness/host";
 
 // The whole lifecycle through the real @pulumi/pulumi provider host, spawned as the engine spawns
 // it and driven over gRPC, against the emulator playing each Octopus version in turn (see

@@ -1,6 +1,6 @@
 import { FAULT_KINDS } from "../emulator/faults";
 import { OctopusEmulator } from "../emulator/server";
-import { emulatorEnv, Engine } from "./support/engine";
+import { emulatorEnv, Engine } from "../harness/engine";
 
 // Load with faults: 200 keys for one user, all with the same purpose (the hardest case for
 // telling a lost create's key from the others), created and destroyed through one provider host

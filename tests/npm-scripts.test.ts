@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
-import { repoRoot } from "./support/engine";
+import { repoRoot } from "../harness/engine";
 import { run, userEnv } from "./support/npm";
 
 // The `npm run` scripts: the incremental build, and the ones a user starts by hand. npm runs a script through `sh -c`: a signal sent

@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, repoRoot } from "./support/engine";
-import { startProviderHost } from "./support/host";
+import { Engine, repoRoot } from "../harness/engine";
+import { startProviderHost } from "../harness/host";
 import { copyWorkingTree, INSTALL_FLAGS, pack, run, runOk, userEnv } from "./support/npm";
 
 // The package as users get it: `npm pack`, installed from the tarball into a scratch Pulumi
@@ -123,7 +123,7 @@ const report = {
   errorIsError: pkg.OctopusError.prototype instanceof Error,
 };
 try {
-  require("pulumi-octopus-apikey/dist/provider/stub");
+  require("pulumi-octopus-apikey/dist/provider/dynamic/stub");
   report.deepImport = "allowed";
 } catch (error) {
   report.deepImport = error.code;

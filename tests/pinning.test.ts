@@ -1,7 +1,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, failureMessage, hostEnv } from "./support/engine";
+import { Engine, failureMessage, hostEnv } from "../harness/engine";
 
 // A credential goes only to the server it was configured for (issue 9 §1), through the real
 // provider host: refresh and destroy send a stack-config or environment credential only when the

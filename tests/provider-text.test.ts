@@ -1,4 +1,4 @@
-import { repoRoot, realProviderText } from "./support/engine";
+import { repoRoot, realProviderText } from "../harness/engine";
 
 // The `__provider` text is stored in every resource's inputs and outputs and evaluated by the
 // engine's provider host on every refresh and destroy, for as long as the resource lives. These

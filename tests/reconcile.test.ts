@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { FaultRule } from "../emulator/faults";
 import { OctopusEmulator } from "../emulator/server";
 import { forwardTo } from "./support/forward";
-import { Engine, failureMessage, hostEnv } from "./support/engine";
+import { Engine, failureMessage, hostEnv } from "../harness/engine";
 
 // Reconciliation after a create whose answer was lost (issue 9 §4), through the real provider
 // host: a key is revoked only when its expiry carries the exact instant this very request sent.

@@ -1,5 +1,5 @@
-import { OctopusError, redact, registerSecret } from "../provider/errors";
-import { safeText } from "../provider/transport";
+import { OctopusError, redact, registerSecret } from "../provider/octopus/errors";
+import { safeText } from "../provider/octopus/transport";
 
 // Redaction of secrets from every message: a registered credential or key is caught however it was
 // copied (case changed, `API-` dropped, URL-encoded), and got's or Node's text loses its query strings.

@@ -1,6 +1,6 @@
 import { OctopusEmulator } from "../emulator/server";
-import { emulatorEnv, Engine } from "./support/engine";
-import { HostCallError } from "./support/host";
+import { emulatorEnv, Engine } from "../harness/engine";
+import { HostCallError } from "../harness/host";
 
 // Request counts (not times, which depend on the machine) for many keys through one real provider
 // host: each key costs its POST, and the user is looked up at most once per host (issue 6). Times

@@ -1,7 +1,7 @@
-import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "../provider/client";
-import type { ResolvedConnection } from "../provider/connection";
-import { OctopusError } from "../provider/errors";
-import { KeyCreator } from "../provider/reconcile";
+import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "../provider/octopus/client";
+import type { ResolvedConnection } from "../provider/core/connection/settings";
+import { OctopusError } from "../provider/octopus/errors";
+import { KeyCreator } from "../provider/core/lost-create";
 
 // What a long run keeps (issue 13 item 4): a key is forgotten when its resource is deleted, and
 // the record of creates in flight for a user and purpose goes when the last of them settles.

@@ -1,6 +1,6 @@
 import { OctopusEmulator, PROFILES } from "../emulator/server";
-import { emulatorEnv, Engine } from "./support/engine";
-import { HostCallError } from "./support/host";
+import { emulatorEnv, Engine } from "../harness/engine";
+import { HostCallError } from "../harness/host";
 
 // Rotation through the real provider host against the emulator, with a moved clock: each
 // `pulumi up` is a fresh host (as each run of the engine is), started at the test's "now" via

@@ -1,6 +1,6 @@
 import { OctopusEmulator } from "../emulator/server";
 import type { EmulatorOptions } from "../emulator/server";
-import { Engine, failureMessage, hostEnv } from "./support/engine";
+import { Engine, failureMessage, hostEnv } from "../harness/engine";
 
 // Answers real Octopus versions may give where the documentation is silent or differs from its
 // examples (issue 10), each played by an emulator option and met through the real provider host.

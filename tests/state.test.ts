@@ -1,4 +1,4 @@
-import { ApiKeyState, STATE_VERSION, stored, upgradeState } from "../provider/state";
+import { ApiKeyState, STATE_VERSION, stored, upgradeState } from "../provider/core/state";
 
 // The stored state leaves out bookkeeping fields at their default (issue 13: a smaller state costs
 // less on every call), keeps every declared output (null where absent), and reads back the same.

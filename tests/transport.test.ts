@@ -7,13 +7,13 @@ import net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OctopusEmulator } from "../emulator/server";
-import { DEFAULT_RETRY, OctopusClient } from "../provider/client";
-import { resolveConnection } from "../provider/connection";
-import { OctopusError } from "../provider/errors";
-import { proxyFor } from "../provider/proxy";
-import { Engine } from "./support/engine";
+import { DEFAULT_RETRY, OctopusClient } from "../provider/octopus/client";
+import { resolveConnection } from "../provider/core/connection/settings";
+import { OctopusError } from "../provider/octopus/errors";
+import { proxyFor } from "../provider/octopus/proxy";
+import { Engine } from "../harness/engine";
 import { forwardTo } from "./support/forward";
-import { HostCallError } from "./support/host";
+import { HostCallError } from "../harness/host";
 
 // The transport under the Octopus client, through the client itself and through the real provider
 // host: a private certificate authority, forward proxies (HTTP_PROXY, HTTPS_PROXY, NO_PROXY),

@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { OctopusEmulator, type SeededUser } from "../emulator/server";
-import { INTERNAL_DEFAULTS, STATE_VERSION, upgradeState } from "../provider/state";
-import { type Fixture, type FixtureResource, fixturePaths } from "../scripts/make-fixture";
-import { emulatorEnv, Engine, realProviderText, repoRoot } from "./support/engine";
-import { HostCallError } from "./support/host";
+import { INTERNAL_DEFAULTS, STATE_VERSION, upgradeState } from "../provider/core/state";
+import { type Fixture, type FixtureResource, fixturePaths } from "../harness/fixtures";
+import { emulatorEnv, Engine, realProviderText, repoRoot } from "../harness/engine";
+import { HostCallError } from "../harness/host";
 
 // Resources outlive releases: state written by one build is refreshed, replaced and destroyed by
 // later ones, through the provider text stored with it. Everything here goes through the real
@@ -180,7 +180,7 @@ describe("a later release installed over this one", () => {
       recursive: true,
     });
 
-    const state = path.join(pkg, "dist", "provider", "state.js");
+    const state = path.join(pkg, "dist", "provider", "core", "state.js");
     const before = fs.readFileSync(state, "utf8");
     const after = before.replace("exports.STATE_VERSION = 1;", "exports.STATE_VERSION = 2;");
     if (after === before) throw new Error(`state.js no longer sets STATE_VERSION = 1: ${state}`);

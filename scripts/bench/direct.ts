@@ -2,7 +2,7 @@
 import http from "node:http";
 import type { Got } from "got" with { "resolution-mode": "import" };
 import type { OctopusEmulator } from "../../emulator/server";
-import { OctopusClient } from "../../provider/client";
+import { OctopusClient } from "../../provider/octopus/client";
 import { PURPOSE } from "./host-run";
 import { pool, timed } from "./util";
 

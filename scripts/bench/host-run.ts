@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import type { OctopusEmulator } from "../../emulator/server";
-import { emulatorEnv, Engine } from "../../tests/support/engine";
-import { resourceUrn } from "../../tests/support/host";
+import { emulatorEnv, Engine } from "../../harness/engine";
+import { resourceUrn } from "../../harness/host";
 import { pool, timed } from "./util";
 
 /** Purposes of every key the benchmark makes start with this, so leftovers can be found. */

@@ -2,7 +2,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { OctopusApiKey } from "../../provider";
-import { captureProviderText } from "../../tests/support/mocks";
+import { captureProviderText } from "../../harness/mocks";
 
 /** The bench's own providers, compiled next to this file (dist/scripts/bench/providers). */
 export const BENCH_PROVIDERS = ["sleep", "got", "got-state", "node-http", "probe"] as const;

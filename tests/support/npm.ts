@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { repoRoot } from "./engine";
+import { repoRoot } from "../../harness/engine";
 
 export interface Run {
   code: number | null;

@@ -1,7 +1,7 @@
-import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "./client";
-import type { Problem } from "./connection";
-import { OctopusError } from "./errors";
-import type { ApiKeyInputs } from "./inputs";
+import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "../octopus/client";
+import type { Problem } from "./connection/settings";
+import { OctopusError } from "../octopus/errors";
+import type { ApiKeyInputs } from "./check";
 import type { ApiKeyState } from "./state";
 
 /**

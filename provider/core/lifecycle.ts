@@ -1,21 +1,21 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { accessLevelOption, reportedAccess, requestedAccess, verifiedAccess } from "./access";
 import { explainCommon, explainLookup } from "./advice";
-import { preloadHttp } from "./client";
-import type { OctopusApiKeyResource, OctopusUser } from "./client";
+import { preloadHttp } from "../octopus/client";
+import type { OctopusApiKeyResource, OctopusUser } from "../octopus/client";
 import {
   ConnectionSettings,
   fromConfig,
   fromEnvironment,
   mergeSources,
   normalizeServerUrl,
-} from "./connection";
-import { Connected, Connections } from "./connections";
-import { OctopusError, redact } from "./errors";
-import { ApiKeyInputs, inputProblems, isUnknown } from "./inputs";
+} from "./connection/settings";
+import { Connected, Connections } from "./connection/connector";
+import { OctopusError, redact } from "../octopus/errors";
+import { ApiKeyInputs, inputProblems, isUnknown } from "./check";
 import { replacedProperties, updatedInPlace, userSelector } from "./diff";
 import { AT_SLACK_MS, IN_SLACK_MS, RequestedLifetime } from "./marker";
-import { KeyCreator } from "./reconcile";
+import { KeyCreator } from "./lost-create";
 import { isExpired, rotateAt } from "./rotation";
 import { ApiKeyState, STATE_VERSION, stored, StoredState, upgradeState } from "./state";
 import { now, parseDuration, parseTimestamp } from "./time";

@@ -1,9 +1,9 @@
 import type { AccessLevel } from "./access";
-import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "./client";
-import type { ResolvedConnection } from "./connection";
-import { isTransient, neverSent } from "./client";
+import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "../octopus/client";
+import type { ResolvedConnection } from "./connection/settings";
+import { isTransient, neverSent } from "../octopus/client";
 import { explainCreate } from "./advice";
-import { OctopusError } from "./errors";
+import { OctopusError } from "../octopus/errors";
 import { markedExpiry, matchMarker, RequestedLifetime } from "./marker";
 
 /**

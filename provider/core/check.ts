@@ -4,8 +4,8 @@ import {
   ConnectionSettings,
   connectionProblems,
   mergeSources,
-} from "./connection";
-import type { Problem } from "./connection";
+} from "./connection/settings";
+import type { Problem } from "./connection/settings";
 import { now, parseDuration, parseTimestamp } from "./time";
 
 /** The resource's inputs as the provider receives them (plain values, after `check`). */

@@ -3,7 +3,7 @@ import https from "node:https";
 import type { CancelableRequest, Got, RequestError, Response, RetryObject } from "got" with {
   "resolution-mode": "import",
 };
-import type { Credential, ResolvedConnection } from "./connection";
+import type { Credential, ResolvedConnection } from "../core/connection/settings";
 import { OctopusError } from "./errors";
 import { proxyAgentFor } from "./proxy";
 

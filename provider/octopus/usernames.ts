@@ -1,5 +1,5 @@
 import { OctopusError } from "./errors";
-import type { OctopusUser } from "./validate";
+import type { OctopusUser } from "./answers";
 
 /**
  * Whether `text` changes case without any compatibility folding: NFKC leaves it as it is, and

@@ -1,6 +1,6 @@
-import type { ResolvedConnection } from "./connection";
+import type { ResolvedConnection } from "../core/connection/settings";
 import { OctopusError, registerSecret } from "./errors";
-import { statusError } from "./http-errors";
+import { statusError } from "./failures";
 import { readPages } from "./paging";
 import {
   Answer,
@@ -21,12 +21,12 @@ import {
   OctopusApiKeyResource,
   OctopusUser,
   Page,
-} from "./validate";
+} from "./answers";
 
 export { DEFAULT_RETRY, isTransient, MAX_ANSWER_BYTES, neverSent, preloadHttp } from "./transport";
 export type { RetryPolicy } from "./transport";
 export { MAX_PAGES } from "./paging";
-export type { OctopusApiKeyResource, OctopusUser } from "./validate";
+export type { OctopusApiKeyResource, OctopusUser } from "./answers";
 
 /** Items asked for per page of a paged list. */
 const PAGE_SIZE = 100;

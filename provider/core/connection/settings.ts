@@ -1,5 +1,5 @@
-import { OctopusError } from "./errors";
-import { parseDuration } from "./time";
+import { OctopusError } from "../../octopus/errors";
+import { parseDuration } from "../time";
 
 /** How to reach Octopus, as given in the resource's `connection` argument (all optional). */
 export interface ConnectionSettings {

@@ -1,4 +1,4 @@
-import { OctopusClient } from "./client";
+import { OctopusClient } from "../../octopus/client";
 import {
   CONNECTION_FIELDS,
   ConnectionSettings,
@@ -7,8 +7,8 @@ import {
   normalizeServerUrl,
   ResolvedConnection,
   resolveConnection,
-} from "./connection";
-import { OctopusError } from "./errors";
+} from "./settings";
+import { OctopusError } from "../../octopus/errors";
 
 /** A resolved connection and the client built from it, shared by every call that uses it. */
 export interface Connected {

@@ -1,4 +1,4 @@
-import type { ConnectionSettings } from "./connection";
+import type { ConnectionSettings } from "./connection/settings";
 
 /**
  * Version of the stored outputs' shape. Bump it when the shape changes and teach `upgradeState`

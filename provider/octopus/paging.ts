@@ -1,5 +1,5 @@
 import type { Exchange } from "./transport";
-import { badAnswer, Page } from "./validate";
+import { badAnswer, Page } from "./answers";
 
 /**
  * Pages read at most for one listing: 100 pages of 100 items. A user lookup or a key listing

@@ -1,6 +1,6 @@
 import * as path from "node:path";
-import { OctopusApiKey } from "../../provider";
-import type { OctopusApiKeyArgs } from "../../provider";
+import { OctopusApiKey } from "../provider";
+import type { OctopusApiKeyArgs } from "../provider";
 import { ProviderHost, resourceUrn, startProviderHost } from "./host";
 import { captureProviderText, Registration } from "./mocks";
 
@@ -25,7 +25,7 @@ export function emulatorEnv(
 }
 
 /** The repository root: a Pulumi project (it holds Pulumi.yaml), where the engine runs the host. */
-export const repoRoot = path.resolve(__dirname, "..", "..", "..");
+export const repoRoot = path.resolve(__dirname, "..", "..");
 
 let captured: Promise<{ text: string; registrations: Registration[] }> | undefined;
 

@@ -1,7 +1,7 @@
-import type { OctopusUser } from "./client";
-import type { ResolvedConnection } from "./connection";
-import { OctopusError } from "./errors";
-import type { ApiKeyInputs } from "./inputs";
+import type { OctopusUser } from "../octopus/client";
+import type { ResolvedConnection } from "./connection/settings";
+import { OctopusError } from "../octopus/errors";
+import type { ApiKeyInputs } from "./check";
 
 /** Adds what to do to a failed user lookup. */
 export function explainLookup(

@@ -1,7 +1,7 @@
 import { accessLevelReplaced, accessLevelUpdated } from "./access";
-import { normalizeServerUrl } from "./connection";
-import type { ApiKeyInputs } from "./inputs";
-import { isUnknown } from "./inputs";
+import { normalizeServerUrl } from "./connection/settings";
+import type { ApiKeyInputs } from "./check";
+import { isUnknown } from "./check";
 import { rotationDue } from "./rotation";
 import type { ApiKeyState } from "./state";
 import { now, parseDuration, parseTimestamp } from "./time";
