@@ -2,7 +2,7 @@
  * pulumi-octopus-apikey: create, rotate and revoke Octopus Deploy API keys from a Pulumi program.
  * @packageDocumentation
  */
-import { ApiKeyProvider } from "./core/lifecycle";
+import { DynamicProvider } from "./dynamic/host";
 
 export { OctopusApiKey } from "./dynamic/resource";
 export type { OctopusApiKeyArgs, OctopusConnectionArgs } from "./dynamic/resource";
@@ -18,4 +18,4 @@ export type { OctopusErrorCode } from "./octopus/errors";
  * contract and never renamed.
  * @internal
  */
-export const provider = new ApiKeyProvider();
+export const provider = new DynamicProvider();

@@ -1,4 +1,4 @@
-import { ApiKeyProvider } from "../provider/core/lifecycle";
+import { DynamicProvider } from "../provider/dynamic/host";
 import { UNKNOWN } from "../provider/core/check";
 import { setClock } from "../provider/core/time";
 
@@ -6,7 +6,7 @@ const connection = { address: "https://octopus.example.com", apiKey: "API-CHECKT
 const valid = { purpose: "CI deployments", connection };
 
 async function failures(news: Record<string, unknown>, olds: Record<string, unknown> = {}) {
-  const result = await new ApiKeyProvider().check(olds, news);
+  const result = await new DynamicProvider().lifecycle.check(olds, news);
   return result.failures ?? [];
 }
 
@@ -184,7 +184,7 @@ test("takes the address and credential from the environment when not given", asy
 });
 
 test("takes them from stack config, read in configure", async () => {
-  const provider = new ApiKeyProvider();
+  const provider = new DynamicProvider();
   const config: Record<string, string> = {
     "octopusdeploy:address": "https://octopus.example.com",
     "octopusdeploy:accessToken": "eyJhbGciOi.token.value",
@@ -192,7 +192,7 @@ test("takes them from stack config, read in configure", async () => {
   await provider.configure({
     config: { get: (k: string) => config[k], require: (k: string) => config[k] },
   } as never);
-  expect((await provider.check({}, { purpose: "p" })).failures).toEqual([]);
+  expect((await provider.lifecycle.check({}, { purpose: "p" })).failures).toEqual([]);
 });
 
 test("an unchanged expiresAt that has since passed is not a failure", async () => {

@@ -1,5 +1,5 @@
 import { OctopusClient, RetryPolicy } from "../provider/octopus/client";
-import { resolveConnection } from "../provider/core/connection/settings";
+import { endpointFrom } from "../provider/core/connection/settings";
 import { OctopusError } from "../provider/octopus/errors";
 import { OctopusEmulator } from "../emulator/server";
 
@@ -13,10 +13,7 @@ function client(
   apiKey = emulator.admin.apiKey,
   extra: Record<string, unknown> = {},
 ): OctopusClient {
-  return new OctopusClient(
-    resolveConnection({ address: emulator.url, apiKey, ...extra }),
-    fastRetry,
-  );
+  return new OctopusClient(endpointFrom({ address: emulator.url, apiKey, ...extra }), fastRetry);
 }
 
 async function failure(promise: Promise<unknown>): Promise<OctopusError> {
@@ -133,7 +130,7 @@ test("a request slower than the timeout fails with TIMEOUT", async () => {
   emulator.faults.add({ step: "lookup", kind: "latency", ms: 600, count: 10 });
   const error = await failure(
     new OctopusClient(
-      resolveConnection({
+      endpointFrom({
         address: emulator.url,
         apiKey: emulator.admin.apiKey,
         requestTimeout: 200,
@@ -178,7 +175,7 @@ test("works with a server hosted under a path prefix", async () => {
   const prefixed = await OctopusEmulator.start({ basePath: "/octopus" });
   try {
     const c = new OctopusClient(
-      resolveConnection({ address: `${prefixed.url}/`, apiKey: prefixed.admin.apiKey }),
+      endpointFrom({ address: `${prefixed.url}/`, apiKey: prefixed.admin.apiKey }),
     );
     expect(c.serverUrl).toBe(prefixed.url);
     expect((await c.findUserByUsername("ci-bot"))?.Id).toBe(prefixed.serviceAccount.id);

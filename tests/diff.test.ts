@@ -1,7 +1,8 @@
 import { OctopusEmulator } from "../emulator/server";
-import { ApiKeyProvider } from "../provider/core/lifecycle";
+import { DynamicProvider } from "../provider/dynamic/host";
 import { UNKNOWN } from "../provider/core/check";
 import { ApiKeyState, STATE_VERSION } from "../provider/core/state";
+import type { ApiKeyInputs } from "../provider/core/fields";
 import { setClock } from "../provider/core/time";
 import { emulatorEnv, Engine } from "../harness/engine";
 
@@ -38,7 +39,11 @@ const state: ApiKeyState = {
 const inputs = { purpose: "CI", username: "ci-bot", expiresIn: "90d", connection };
 
 async function diff(news: Record<string, unknown>, olds: Partial<ApiKeyState> = {}) {
-  return new ApiKeyProvider().diff("apikeys-abc", { ...state, ...olds }, news);
+  return new DynamicProvider().lifecycle.diff(
+    "apikeys-abc",
+    { ...state, ...olds },
+    news as ApiKeyInputs,
+  );
 }
 
 afterEach(() => setClock());
@@ -154,7 +159,7 @@ describe("rotation", () => {
 
 test("reads state written without a stateVersion (the first release's shape)", async () => {
   const { stateVersion: _omit, ...firstRelease } = state;
-  const result = await new ApiKeyProvider().diff("apikeys-abc", firstRelease, inputs);
+  const result = await new DynamicProvider().lifecycle.diff("apikeys-abc", firstRelease, inputs);
   expect(result.changes).toBe(false);
 });
 

@@ -10,7 +10,7 @@ import {
   OctopusClient,
   RetryPolicy,
 } from "../provider/octopus/client";
-import { resolveConnection } from "../provider/core/connection/settings";
+import { endpointFrom } from "../provider/core/connection/settings";
 import { OctopusError } from "../provider/octopus/errors";
 import { usernameMatch } from "../provider/octopus/usernames";
 import {
@@ -37,9 +37,9 @@ const fastRetry: Partial<RetryPolicy> = { baseDelayMs: 5, maxDelayMs: 2_000, max
 let emulator: OctopusEmulator;
 let hostile: HostileServer;
 
-function client(extra: Partial<Parameters<typeof resolveConnection>[0]> = {}): OctopusClient {
+function client(extra: Partial<Parameters<typeof endpointFrom>[0]> = {}): OctopusClient {
   return new OctopusClient(
-    resolveConnection({ address: hostile.url, apiKey: emulator.admin.apiKey, ...extra }),
+    endpointFrom({ address: hostile.url, apiKey: emulator.admin.apiKey, ...extra }),
     fastRetry,
   );
 }
@@ -468,7 +468,7 @@ describe("a username matches only the user it names", () => {
   test("the Kelvin sign is no k: a service account named with it is not kevin-bot", async () => {
     const kelvin = emulator.addUser({ username: `${KELVIN}evin-bot`, isService: true });
     const direct = new OctopusClient(
-      resolveConnection({ address: emulator.url, apiKey: emulator.admin.apiKey }),
+      endpointFrom({ address: emulator.url, apiKey: emulator.admin.apiKey }),
     );
     expect(await direct.findUserByUsername("kevin-bot")).toBeUndefined();
     expect((await direct.findUserByUsername(`${KELVIN}evin-bot`))?.Id).toBe(kelvin.id);
@@ -476,7 +476,7 @@ describe("a username matches only the user it names", () => {
 
   test("CI-Bot still finds ci-bot", async () => {
     const direct = new OctopusClient(
-      resolveConnection({ address: emulator.url, apiKey: emulator.admin.apiKey }),
+      endpointFrom({ address: emulator.url, apiKey: emulator.admin.apiKey }),
     );
     expect((await direct.findUserByUsername("CI-Bot"))?.Id).toBe(emulator.serviceAccount.id);
   });
@@ -677,7 +677,7 @@ describe("retries", () => {
 
   test("a host that refuses connections gets one retry, not seconds of them", async () => {
     const address = `http://127.0.0.1:${await closedPort()}`;
-    const c = new OctopusClient(resolveConnection({ address, apiKey: emulator.admin.apiKey }));
+    const c = new OctopusClient(endpointFrom({ address, apiKey: emulator.admin.apiKey }));
     const started = Date.now();
     const error = await failure(c.currentUser());
     const elapsed = Date.now() - started;
@@ -697,8 +697,8 @@ describe("retries", () => {
     const address = `http://127.0.0.1:${await closedPort()}`;
     const c = new OctopusClient(
       {
-        ...resolveConnection({ address, apiKey: emulator.admin.apiKey }),
-        sources: { address: "OCTOPUS_URL", credential: "OCTOPUS_API_KEY" },
+        ...endpointFrom({ address, apiKey: emulator.admin.apiKey }),
+        labels: { address: "OCTOPUS_URL", credential: "OCTOPUS_API_KEY" },
       },
       { maxAttempts: 1 },
     );
@@ -730,7 +730,7 @@ describe("retries", () => {
     });
     const before = hostile.requests.length;
     const c = new OctopusClient(
-      resolveConnection({ address: hostile.url, apiKey: emulator.admin.apiKey }),
+      endpointFrom({ address: hostile.url, apiKey: emulator.admin.apiKey }),
       { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 2_000, maxTotalMs: 500 },
     );
     const error = await failure(c.currentUser());
@@ -776,7 +776,7 @@ describe("messages never carry a query string", () => {
       return true;
     });
     const c = new OctopusClient(
-      resolveConnection({
+      endpointFrom({
         address: hostile.url,
         apiKey: emulator.admin.apiKey,
         requestTimeout: 100,

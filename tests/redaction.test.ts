@@ -1,5 +1,6 @@
-import { OctopusError, redact, registerSecret } from "../provider/octopus/errors";
-import { safeText } from "../provider/octopus/transport";
+import { OctopusError } from "../provider/octopus/errors";
+import { safeText } from "../provider/octopus/failures";
+import { redact, registerSecret } from "../provider/octopus/redaction";
 
 // Redaction of secrets from every message: a registered credential or key is caught however it was
 // copied (case changed, `API-` dropped, URL-encoded), and got's or Node's text loses its query strings.

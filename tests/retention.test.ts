@@ -1,13 +1,16 @@
 import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "../provider/octopus/client";
-import type { ResolvedConnection } from "../provider/core/connection/settings";
+import type { Endpoint } from "../provider/octopus/endpoint";
 import { OctopusError } from "../provider/octopus/errors";
-import { KeyCreator } from "../provider/core/lost-create";
+import { KeyCreation } from "../provider/core/create";
+import type { UserDirectory } from "../provider/core/users";
 
-// What a long run keeps (issue 13 item 4): a key is forgotten when its resource is deleted, and
+// What a long run keeps: a key is forgotten when its resource is deleted, and
 // the record of creates in flight for a user and purpose goes when the last of them settles.
 
 const user: OctopusUser = { Id: "Users-9", Username: "robot", IsService: true };
-const connection = {} as ResolvedConnection;
+const endpoint = { serverUrl: "https://octopus.example.com" } as Endpoint;
+/** A directory that knows one user: the creates below need no lookup. */
+const users = { find: async () => user } as unknown as UserDirectory;
 
 /** A client whose creates succeed, or fail with a 400 (a known outcome), after a tick. */
 function fakeClient(): OctopusClient {
@@ -35,30 +38,24 @@ function fakeClient(): OctopusClient {
 }
 
 test("1,000 keys created and deleted leave nothing behind; groups go when their creates settle", async () => {
-  const creator = new KeyCreator();
+  const creator = new KeyCreation(users);
   const client = fakeClient();
-  const lifetime = { latest: Date.now() + 86_400_000, slackMs: 5_000 };
   const ids: string[] = [];
   for (let batch = 0; batch < 10; batch++) {
     const keys = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
-        creator.create({ client, connection }, user, {
-          purpose: `purpose ${i % 7}`,
-          lifetime,
-          self: false,
-        }),
+        creator.create(
+          { client, endpoint, id: 0 },
+          { purpose: `purpose ${i % 7}`, expiresIn: "1d" },
+        ),
       ),
     );
-    ids.push(...keys.map((k) => k.Id));
+    ids.push(...keys.map((k) => k.apiKeyId));
     expect(creator.retained().groups).toBe(0);
   }
-  await expect(
-    creator.create({ client, connection }, user, {
-      purpose: "refused",
-      lifetime: undefined,
-      self: false,
-    }),
-  ).rejects.toThrow(/refused/);
+  await expect(creator.create({ client, endpoint, id: 0 }, { purpose: "refused" })).rejects.toThrow(
+    /refused/,
+  );
   expect(creator.retained()).toEqual({ known: 1_000, groups: 0 });
   for (const id of ids) creator.forget(id);
   expect(creator.retained()).toEqual({ known: 0, groups: 0 });
@@ -72,15 +69,14 @@ test("concurrent creates for one user and purpose send distinct expiry instants"
     sent.push(body.expires as string);
     return create(userId, body);
   };
-  const creator = new KeyCreator();
+  const creator = new KeyCreation(users);
   const latest = Date.parse("2027-01-01T00:00:00Z");
   await Promise.all(
     Array.from({ length: 500 }, () =>
-      creator.create({ client, connection }, user, {
-        purpose: "same",
-        lifetime: { latest, slackMs: 1_000 },
-        self: false,
-      }),
+      creator.create(
+        { client, endpoint, id: 0 },
+        { purpose: "same", expiresAt: new Date(latest).toISOString() },
+      ),
     ),
   );
   expect(new Set(sent).size).toBe(500);

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { OctopusEmulator } from "../emulator/server";
 import { DEFAULT_RETRY, OctopusClient } from "../provider/octopus/client";
-import { resolveConnection } from "../provider/core/connection/settings";
+import { endpointFrom } from "../provider/core/connection/settings";
 import { OctopusError } from "../provider/octopus/errors";
 import { proxyFor } from "../provider/octopus/proxy";
 import { Engine } from "../harness/engine";
@@ -271,7 +271,7 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 
 function client(address: string, extra: Record<string, unknown> = {}): OctopusClient {
   return new OctopusClient(
-    resolveConnection({ address, apiKey: emulator.admin.apiKey, ...extra }),
+    endpointFrom({ address, apiKey: emulator.admin.apiKey, ...extra }),
     DEFAULT_RETRY,
   );
 }
@@ -540,7 +540,7 @@ describe("HTTP_PROXY, HTTPS_PROXY and NO_PROXY in the host's environment", () =>
       let error: Error;
       try {
         const c = new OctopusClient(
-          resolveConnection({
+          endpointFrom({
             address: remote,
             apiKey: emulator.admin.apiKey,
             caCertificate: certs.caPem,

@@ -1,21 +1,13 @@
 import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "../octopus/client";
-import type { Problem } from "./connection/settings";
 import { OctopusError } from "../octopus/errors";
-import type { ApiKeyInputs } from "./check";
+import type { Problem } from "./connection/settings";
+import { ACCESS_LEVELS, AccessLevel, ApiKeyInputs } from "./fields";
 import type { ApiKeyState } from "./state";
 
 /**
  * Least-privilege keys: the `accessLevel` input, what the server reports for a key, and the
  * fail-safe that never lets a full-access key stand in for a read-only one.
  */
-
-/**
- * The access levels a key may be asked for (Octopus's `Custom` is made in its UI, not here).
- * inputs.ts spells the same union out: importing it from here would put this file, and through
- * it the client's got types, in the package's public declarations.
- */
-export const ACCESS_LEVELS = ["FullAccess", "ReadOnly"] as const;
-export type AccessLevel = (typeof ACCESS_LEVELS)[number];
 
 /** The first Octopus version that issues read-only keys (OctopusDeploy/Issues #10131). */
 export const READ_ONLY_SINCE = "2026.3";

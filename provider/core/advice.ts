@@ -1,14 +1,10 @@
 import type { OctopusUser } from "../octopus/client";
-import type { ResolvedConnection } from "./connection/settings";
+import type { Endpoint } from "../octopus/endpoint";
 import { OctopusError } from "../octopus/errors";
-import type { ApiKeyInputs } from "./check";
+import type { Owner } from "./users";
 
 /** Adds what to do to a failed user lookup. */
-export function explainLookup(
-  error: unknown,
-  inputs: ApiKeyInputs,
-  connection?: ResolvedConnection,
-): unknown {
+export function explainLookup(error: unknown, inputs: Owner, connection?: Endpoint): unknown {
   if (!(error instanceof OctopusError)) return error;
   if (error.status === 404 && inputs.userId) {
     return withAdvice(error, `no user has the id ${inputs.userId}; check userId`);
@@ -28,7 +24,7 @@ export function explainCreate(
   user: OctopusUser,
   expires: string | undefined,
   self: boolean,
-  connection?: ResolvedConnection,
+  connection?: Endpoint,
 ): unknown {
   if (!(error instanceof OctopusError)) return error;
   const who = `${user.Username} (${user.Id})`;
@@ -96,7 +92,7 @@ function expiryRule(reason: string, expires: string | undefined): string | undef
  * Advice for answers any call can get. With the connection, a refused credential is named by
  * where it came from, and an access token (which lives about an hour) is told from an API key.
  */
-export function explainCommon(error: unknown, connection?: ResolvedConnection): unknown {
+export function explainCommon(error: unknown, connection?: Endpoint): unknown {
   if (!(error instanceof OctopusError)) return error;
   switch (error.status) {
     case 401:
@@ -113,8 +109,8 @@ export function explainCommon(error: unknown, connection?: ResolvedConnection): 
   }
 }
 
-function unauthenticated(connection: ResolvedConnection | undefined): string {
-  const from = connection?.sources?.credential;
+function unauthenticated(connection: Endpoint | undefined): string {
+  const from = connection?.labels?.credential;
   if (connection?.credential.kind === "accessToken") {
     return `the access token${from ? ` (from ${from})` : ""} was refused. Octopus access tokens expire about an hour after they are issued, so it has most likely expired: re-authenticate to get a new token (as the job that issued this one did) and set it${from ? ` in ${from}` : ""}, then run again; a long-lived alternative is an API key`;
   }

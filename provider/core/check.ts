@@ -1,43 +1,15 @@
 import { accessLevelProblems } from "./access";
-import {
-  CONNECTION_FIELDS,
-  ConnectionSettings,
-  connectionProblems,
-  mergeSources,
-} from "./connection/settings";
-import type { Problem } from "./connection/settings";
+import { connectionProblems, Problem } from "./connection/settings";
+import { argumentSource, assemble, ConnectionSource, RawSettings } from "./connection/sources";
+import { INPUT_NAMES, SETTING_NAMES } from "./fields";
 import { now, parseDuration, parseTimestamp } from "./time";
-
-/** The resource's inputs as the provider receives them (plain values, after `check`). */
-export interface ApiKeyInputs {
-  purpose: string;
-  userId?: string;
-  username?: string;
-  expiresAt?: string;
-  expiresIn?: string;
-  rotateBefore?: string;
-  rotationTriggers?: Record<string, string>;
-  /** Omitted: the server's default (full access). Spelled out, not imported: see ./access. */
-  accessLevel?: "FullAccess" | "ReadOnly";
-  connection?: ConnectionSettings;
-}
 
 /** The value the engine sends for a value not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 export const isUnknown = (value: unknown): boolean => value === UNKNOWN;
 
-const INPUT_FIELDS = new Set([
-  "purpose",
-  "userId",
-  "username",
-  "expiresAt",
-  "expiresIn",
-  "rotateBefore",
-  "rotationTriggers",
-  "accessLevel",
-  "connection",
-  "__provider",
-]);
+/** The properties a resource may have: its inputs, and the dynamic provider host's own. */
+const INPUT_FIELDS = new Set<string>([...INPUT_NAMES, "__provider"]);
 
 const MAX_TEXT = 1_000;
 // eslint-disable-next-line no-control-regex
@@ -50,12 +22,12 @@ const MIN_LIFETIME_MS = 60_000;
 
 /**
  * Every problem with the inputs, each naming the property and the fix. Nothing here talks to
- * Octopus. `defaults` are the connection fields from stack config and the environment.
+ * Octopus. `ambient` are the connection's other sources: the configuration, the environment.
  */
 export function inputProblems(
   news: Record<string, unknown>,
   olds: Record<string, unknown>,
-  defaults: ConnectionSettings[],
+  ambient: readonly ConnectionSource[],
 ): Problem[] {
   const problems: Problem[] = [];
   const fail = (property: string, reason: string) => problems.push({ property, reason });
@@ -179,37 +151,31 @@ export function inputProblems(
       fail("connection", "must be an object such as { address, apiKey }");
     } else {
       for (const key of Object.keys(connection)) {
-        if (!(CONNECTION_FIELDS as string[]).includes(key)) {
-          fail(
-            `connection.${key}`,
-            `is not a connection setting; use ${CONNECTION_FIELDS.join(", ")}`,
-          );
+        if (!(SETTING_NAMES as string[]).includes(key)) {
+          fail(`connection.${key}`, `is not a connection setting; use ${SETTING_NAMES.join(", ")}`);
         }
       }
-      problems.push(
-        ...connectionProblems(
-          mergeSources(connection as ConnectionSettings, ...defaults),
-          isUnknown,
-        ),
-      );
+      const sources = [argumentSource(connection as RawSettings), ...ambient];
+      problems.push(...connectionProblems(assemble(sources, isUnknown), isUnknown));
     }
   } else if (!isUnknown(connection)) {
-    problems.push(...defaultConnectionProblems(defaults));
+    problems.push(...defaultConnectionProblems(ambient));
   }
   return problems;
 }
 
 /**
- * The problems of the default connection (stack config, then the environment) alone, checked once
- * per `defaults` array: the provider keeps one for as long as its configuration holds, and most
- * resources name no connection of their own, so every check would repeat the same work.
+ * The problems of the default connection (the configuration, then the environment) alone,
+ * checked once per `ambient` array: the provider keeps one for as long as its configuration
+ * holds, and most resources name no connection of their own, so every check would repeat the
+ * same work.
  */
-const defaultChecks = new WeakMap<ConnectionSettings[], readonly Problem[]>();
-function defaultConnectionProblems(defaults: ConnectionSettings[]): readonly Problem[] {
-  let found = defaultChecks.get(defaults);
+const defaultChecks = new WeakMap<readonly ConnectionSource[], readonly Problem[]>();
+function defaultConnectionProblems(ambient: readonly ConnectionSource[]): readonly Problem[] {
+  let found = defaultChecks.get(ambient);
   if (!found) {
-    found = Object.freeze(connectionProblems(mergeSources(...defaults), isUnknown));
-    defaultChecks.set(defaults, found);
+    found = Object.freeze(connectionProblems(assemble(ambient, isUnknown), isUnknown));
+    defaultChecks.set(ambient, found);
   }
   return found;
 }

@@ -1,9 +1,9 @@
+import { normalizeServerUrl } from "../octopus/endpoint";
 import { accessLevelReplaced, accessLevelUpdated } from "./access";
-import { normalizeServerUrl } from "./connection/settings";
-import type { ApiKeyInputs } from "./check";
 import { isUnknown } from "./check";
+import type { ApiKeyInputs } from "./fields";
 import { rotationDue } from "./rotation";
-import type { ApiKeyState } from "./state";
+import { ApiKeyState, userSelector } from "./state";
 import { now, parseDuration, parseTimestamp } from "./time";
 
 type Props = Record<string, unknown>;
@@ -80,10 +80,6 @@ export function updatedInPlace(state: ApiKeyState, inputs: ApiKeyInputs): boolea
     userSelector(inputs) !== state.userSelector ||
     accessLevelUpdated(state, inputs)
   );
-}
-
-export function userSelector(inputs: ApiKeyInputs): ApiKeyState["userSelector"] {
-  return inputs.userId ? "id" : inputs.username ? "username" : "me";
 }
 
 function stableJson(value: unknown): string {

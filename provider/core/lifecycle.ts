@@ -1,230 +1,152 @@
-import type * as pulumi from "@pulumi/pulumi";
-import { accessLevelOption, reportedAccess, requestedAccess, verifiedAccess } from "./access";
-import { explainCommon, explainLookup } from "./advice";
-import { preloadHttp } from "../octopus/client";
-import type { OctopusApiKeyResource, OctopusUser } from "../octopus/client";
-import {
-  ConnectionSettings,
-  fromConfig,
-  fromEnvironment,
-  mergeSources,
-  normalizeServerUrl,
-} from "./connection/settings";
-import { Connected, Connections } from "./connection/connector";
-import { OctopusError, redact } from "../octopus/errors";
-import { ApiKeyInputs, inputProblems, isUnknown } from "./check";
-import { replacedProperties, updatedInPlace, userSelector } from "./diff";
-import { AT_SLACK_MS, IN_SLACK_MS, RequestedLifetime } from "./marker";
-import { KeyCreator } from "./lost-create";
-import { isExpired, rotateAt } from "./rotation";
-import { ApiKeyState, STATE_VERSION, stored, StoredState, upgradeState } from "./state";
-import { now, parseDuration, parseTimestamp } from "./time";
+import type { OctopusApiKeyResource } from "../octopus/client";
+import { normalizeServerUrl } from "../octopus/endpoint";
+import { OctopusError } from "../octopus/errors";
+import { redact } from "../octopus/redaction";
+import { explainCommon } from "./advice";
+import { inputProblems, isUnknown } from "./check";
+import { Connected, Connector } from "./connection/connector";
+import type { Problem } from "./connection/settings";
+import { assemble, ConnectionSource } from "./connection/sources";
+import { KeyCreation } from "./create";
+import { replacedProperties, updatedInPlace } from "./diff";
+import type { ApiKeyInputs } from "./fields";
+import { rotateAt } from "./rotation";
+import { answered, ApiKeyState, kept, stored, StoredState, upgradeState } from "./state";
+import { UserDirectory } from "./users";
 
 type Props = Record<string, unknown>;
 
-/** The methods the dynamic provider host calls, besides `configure`. */
-const LIFECYCLE = ["check", "diff", "create", "read", "update", "delete"] as const;
-
 /**
- * The lifecycle of an Octopus API key, as the Pulumi engine drives it through the dynamic provider
- * host. One instance serves every resource in the host process, so connections and user lookups
- * are shared (and de-duplicated) across resources for the length of one `pulumi` run.
+ * The lifecycle of an Octopus API key, as every front door drives it (the dynamic resource's
+ * provider host, the resource plugin): check, diff, create, read, update, delete, on plain
+ * values. One instance serves every resource in a process, so connections and user lookups are
+ * shared (and de-duplicated) across resources for the length of one `pulumi` run.
+ *
+ * `ambient` gives the connection's sources besides a resource's own `connection` input: the
+ * front door's configuration, then the environment. It returns the same array for as long as
+ * they hold, so that what is derived from them is cached by identity; call {@link reset} when
+ * they change.
  */
-export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
-  private config: ConnectionSettings = {};
-  /**
-   * Stack config and the environment, read once per configuration (the environment at first use):
-   * one array for as long as they hold, so that what is derived from them is cached by identity.
-   */
-  private sources: ConnectionSettings[] | undefined;
-  /** The default connection's normalised server URL (undefined: none usable), per `sources`. */
-  private defaultServerUrl: { for: ConnectionSettings[]; url: string | undefined } | undefined;
-  private readonly connections = new Connections(() => this.defaults());
-  private readonly users = new Map<string, Promise<OctopusUser>>();
-  private readonly creator = new KeyCreator();
-  /** Lookups check started (see {@link lookUpEarly}) that no create has shared yet. */
-  private readonly unclaimed = new WeakSet<Promise<OctopusUser>>();
-  /** Failed early lookups no create shared, for the next create of that user (once). */
-  private readonly failedEarly = new Map<string, Promise<OctopusUser>>();
+export class ApiKeyLifecycle {
+  private readonly connector: Connector;
+  private readonly users = new UserDirectory();
+  private readonly creation = new KeyCreation(this.users);
+  /** The default connection's normalised server URL (undefined: none usable), per ambient array. */
+  private defaultServerUrl:
+    { for: readonly ConnectionSource[]; url: string | undefined } | undefined;
 
-  /**
-   * Called by the serialized stub (stub.ts) when the host configures it: puts this provider's
-   * lifecycle methods on the host's provider object, then configures.
-   */
-  attach(target: object, req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    for (const method of LIFECYCLE) {
-      Object.assign(target, { [method]: this[method].bind(this) });
-    }
-    return this.configure(req);
+  constructor(readonly ambient: () => readonly ConnectionSource[]) {
+    this.connector = new Connector(ambient);
   }
 
-  async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    this.config = fromConfig((key) => {
-      const value: unknown = req.config.get(key);
-      return typeof value === "string" ? value : undefined;
-    });
-    // A new configuration: the environment is read again, and what came from the old one goes.
-    this.sources = undefined;
-    this.connections.reset();
-    // The first request will need got: load it while the engine is still busy elsewhere.
-    preloadHttp();
+  /** Forgets what was derived from the ambient sources: call it when they change. */
+  reset(): void {
+    this.connector.reset();
   }
 
-  async check(olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult<ApiKeyInputs>> {
+  check(olds: Props, news: Props): Promise<{ inputs: Props; failures: Problem[] }> {
     return guard(async () => {
-      const failures = inputProblems(news, olds ?? {}, this.defaults());
+      const failures = inputProblems(news, olds ?? {}, this.ambient());
       if (failures.length === 0) this.lookUpEarly(news, olds);
-      return { inputs: news as unknown as ApiKeyInputs, failures };
+      return { inputs: news, failures };
     });
   }
 
-  async diff(id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
+  diff(
+    id: string,
+    olds: Props,
+    inputs: ApiKeyInputs,
+  ): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
     return guard(async () => {
       const state = upgradeState(olds);
-      const inputs = news as unknown as ApiKeyInputs;
       // A key this stack tracks is never another create's lost key: a replacement's create,
       // which follows this diff, must not take the key it replaces for its own.
-      this.creator.tracked(state.apiKeyId || id);
+      this.creation.tracked(state.apiKeyId || id);
       const replaces = replacedProperties(state, inputs, this.serverUrlFor(inputs.connection));
       const changes = replaces.length > 0 || updatedInPlace(state, inputs);
       return { changes, replaces, deleteBeforeReplace: false };
     });
   }
 
-  async create(inputs: ApiKeyInputs): Promise<pulumi.dynamic.CreateResult<StoredState>> {
+  create(inputs: ApiKeyInputs): Promise<{ id: string; outs: StoredState }> {
     return guard(async () => {
-      const connected = this.connections.forCreate(inputs.connection);
-      const { connection } = connected;
-      const user = await this.findUser(connected, inputs);
-
-      const self = !inputs.userId && !inputs.username;
-      // The skew is measured against the provider's clock, which rotation decisions use.
-      const before = now();
-      const lifetime = requestedLifetime(inputs);
-      const key = await this.creator.create(connected, user, {
-        purpose: inputs.purpose,
-        lifetime,
-        self,
-        ...accessLevelOption(inputs),
-      });
-      const clockSkewMs = Date.parse(key.Created) - (before + now()) / 2;
-      const access = await verifiedAccess(connected.client, user, key, inputs);
-
-      const state: ApiKeyState = {
-        stateVersion: STATE_VERSION,
-        apiKey: key.ApiKey as string,
-        apiKeyId: key.Id,
-        userId: user.Id,
-        username: user.Username,
-        purpose: inputs.purpose,
-        created: key.Created,
-        expires: key.Expires ?? null,
-        hint: (key.ApiKey as string).slice(0, 8),
-        serverUrl: connection.serverUrl,
-        expired: false,
-        rotateAt: rotateAt(key.Expires ?? null, inputs.rotateBefore ?? null),
-        ...access,
-        userSelector: userSelector(inputs),
-        expiresAt: inputs.expiresAt ?? null,
-        expiresIn: inputs.expiresIn ?? null,
-        rotateBefore: inputs.rotateBefore ?? null,
-        rotationTriggers: inputs.rotationTriggers ?? null,
-        connection: inputs.connection ?? null,
-        clockSkewMs: Number.isFinite(clockSkewMs) ? Math.round(clockSkewMs) : 0,
-      };
-      return { id: key.Id, outs: stored(state) };
+      const connected = this.connector.forNewKey(inputs.connection);
+      const state = await this.creation.create(connected, inputs);
+      return { id: state.apiKeyId, outs: stored(state) };
     });
   }
 
-  async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult<StoredState>> {
+  read(id: string, props: Props | undefined): Promise<{ id?: string; props?: StoredState }> {
     return guard(async () => {
       const state = upgradeState(props ?? {});
-      const { client, connection } = this.pinned(id, state);
+      const { client, endpoint } = this.pinned(id, state);
       let key: OctopusApiKeyResource;
       try {
         key = await client.getApiKey(requireUserId(state), id);
       } catch (error) {
         // Revoked outside Pulumi, or its user deleted: the resource leaves the state.
         if (error instanceof OctopusError && error.status === 404) return { id: undefined };
-        throw explainCommon(error, connection);
+        throw explainCommon(error, endpoint);
       }
-      const expires = key.Expires ?? null;
-      const hint = typeof key.ApiKey === "object" ? key.ApiKey?.Hint : undefined;
       const refreshed: ApiKeyState = {
         ...state,
-        apiKeyId: key.Id ?? id,
-        created: key.Created ?? state.created,
-        expires,
-        hint: hint || state.hint,
-        expired: isExpired(expires, now(), state.clockSkewMs),
-        rotateAt: rotateAt(expires, state.rotateBefore),
-        ...reportedAccess(key),
+        ...answered(key, {
+          rotateBefore: state.rotateBefore,
+          clockSkewMs: state.clockSkewMs,
+          hint: state.hint,
+        }),
       };
       return { id, props: stored(refreshed) };
     });
   }
 
-  async update(
-    _id: string,
-    olds: Props,
-    news: Props,
-  ): Promise<pulumi.dynamic.UpdateResult<StoredState>> {
+  update(_id: string, olds: Props, inputs: ApiKeyInputs): Promise<{ outs: StoredState }> {
     return guard(async () => {
       const state = upgradeState(olds);
-      const inputs = news as unknown as ApiKeyInputs;
       // Only settings that do not touch the key itself change in place; the key, its secret and
       // everything Octopus reported stay as they are.
-      const rotateBefore = inputs.rotateBefore ?? null;
-      const outs: ApiKeyState = {
-        ...state,
-        userSelector: userSelector(inputs),
-        expiresAt: inputs.expiresAt ?? null,
-        expiresIn: inputs.expiresIn ?? null,
-        rotateBefore,
-        rotateAt: rotateAt(state.expires, rotateBefore),
-        connection: inputs.connection ?? null,
-        ...requestedAccess(inputs),
-      };
+      const outs: ApiKeyState = { ...state, ...kept(inputs) };
+      outs.rotateAt = rotateAt(outs.expires, outs.rotateBefore);
       return { outs: stored(outs) };
     });
   }
 
-  async delete(id: string, props: Props): Promise<void> {
+  delete(id: string, props: Props): Promise<void> {
     return guard(async () => {
       const state = upgradeState(props);
-      const { client, connection } = this.pinned(id, state);
+      const { client, endpoint } = this.pinned(id, state);
       // Already revoked, or its user deleted (404), is what a revoke wants: success.
       await client.revokeApiKey(requireUserId(state), id).catch((error: unknown) => {
-        throw explainCommon(error, connection);
+        throw explainCommon(error, endpoint);
       });
-      this.creator.forget(id);
+      this.creation.forget(id);
     });
   }
 
-  /** Connection fields from stack config, then the environment (read once, at first use). */
-  private defaults(): ConnectionSettings[] {
-    this.sources ??= [this.config, fromEnvironment()];
-    return this.sources;
+  /** What the process holds on to, for tests and benchmarks of a long run's memory. */
+  retained(): { known: number; groups: number } {
+    return this.creation.retained();
   }
 
   /** The connection to the server a stored key lives on: its `serverUrl`, never another. */
   private pinned(id: string, state: ApiKeyState): Connected {
-    return this.connections.forStoredKey(state.apiKeyId || id, state.serverUrl, state.connection);
+    return this.connector.forStoredKey(state.apiKeyId || id, state.serverUrl, state.connection);
   }
 
-  private serverUrlFor(connection: ConnectionSettings | undefined): string | undefined {
+  /** The server a resource's inputs name (for diff: a change of server replaces the key). */
+  private serverUrlFor(connection: ApiKeyInputs["connection"]): string | undefined {
     if (connection === undefined || connection === null) {
-      const defaults = this.defaults();
-      if (this.defaultServerUrl?.for !== defaults) {
-        this.defaultServerUrl = { for: defaults, url: this.resolveServerUrl(undefined) };
+      const ambient = this.ambient();
+      if (this.defaultServerUrl?.for !== ambient) {
+        this.defaultServerUrl = { for: ambient, url: this.resolveServerUrl(undefined) };
       }
       return this.defaultServerUrl.url;
     }
     return this.resolveServerUrl(connection);
   }
 
-  private resolveServerUrl(connection: ConnectionSettings | undefined): string | undefined {
-    const address = mergeSources(connection, ...this.defaults()).address;
+  private resolveServerUrl(connection: ApiKeyInputs["connection"]): string | undefined {
+    const address = assemble(this.connector.sources(connection)).settings.address;
     if (typeof address !== "string" || isUnknown(address)) return undefined;
     return normalizeServerUrl(address).url;
   }
@@ -232,91 +154,21 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   /**
    * Starts the user lookup a create of a new resource will need, while the engine is still between
    * check and create, so the first key does not wait for it. Only for valid inputs with no value
-   * unknown (preview sends those as {@link UNKNOWN}), and only for a new resource (no old inputs):
-   * an existing one is created again only on replacement. The lookup is a read-only GET to the
-   * configured server with its configured credential, which the create would send moments later.
-   * Its failure is not reported here; see {@link findUser} for where it goes.
+   * unknown (preview sends those as the unknown marker), and only for a new resource (no old
+   * inputs): an existing one is created again only on replacement. The lookup is a read-only GET
+   * to the configured server with the credential that may go there, which the create would send
+   * moments later. Its failure is not reported here: the create reports it (./users).
    */
   private lookUpEarly(news: Props, olds: Props | undefined): void {
     if (olds && Object.keys(olds).length > 0) return;
     if (hasUnknown(news)) return;
-    const inputs = news as unknown as ApiKeyInputs;
+    const inputs = news as ApiKeyInputs;
     try {
-      void this.findUser(this.connections.forCreate(inputs.connection), inputs, true);
+      void this.users.find(this.connector.forNewKey(inputs.connection), inputs, true);
     } catch {
       // The create meets the same problem and reports it.
     }
   }
-
-  /**
-   * The user the key is for, looked up once per server and user for the whole run: concurrent
-   * resources share one request. Failed lookups are not cached. A lookup check started early
-   * (`early`) that failed before any create shared it is handed to the next create for the same
-   * user, once, so that create reports the answer its own request would have had instead of
-   * asking again; any other create, or a later check, looks again.
-   */
-  private findUser(
-    { client, connection, id }: Connected,
-    inputs: ApiKeyInputs,
-    early = false,
-  ): Promise<OctopusUser> {
-    const who = inputs.userId
-      ? `id:${inputs.userId.toLowerCase()}`
-      : inputs.username
-        ? // As given: `CI-Bot` and `ci-bot` may be two users, each matched exactly.
-          `name:${inputs.username}`
-        : `me:${id}`;
-    const cacheKey = `${connection.serverUrl}\n${who}`;
-    let lookup = this.users.get(cacheKey);
-    if (lookup) {
-      if (!early) this.unclaimed.delete(lookup);
-      return lookup;
-    }
-    const failed = this.failedEarly.get(cacheKey);
-    this.failedEarly.delete(cacheKey);
-    if (failed && !early) return failed;
-    const started: Promise<OctopusUser> = (async () => {
-      if (inputs.userId) return client.getUser(inputs.userId);
-      if (!inputs.username) return client.currentUser();
-      const user = await client.findUserByUsername(inputs.username);
-      if (!user) {
-        throw new OctopusError(
-          "USER_NOT_FOUND",
-          `No Octopus user at ${connection.serverUrl} has the username "${inputs.username}"; check the spelling, or give userId instead`,
-        );
-      }
-      return user;
-    })().catch((error: unknown) => {
-      this.users.delete(cacheKey);
-      const explained = explainLookup(error, inputs, connection);
-      if (this.unclaimed.has(started)) {
-        const handed = Promise.reject(explained);
-        handed.catch(() => undefined);
-        this.failedEarly.set(cacheKey, handed);
-      }
-      throw explained;
-    });
-    // A lookup started early may fail before any create awaits it: not an unhandled rejection.
-    started.catch(() => undefined);
-    lookup = started;
-    if (early) this.unclaimed.add(lookup);
-    this.users.set(cacheKey, lookup);
-    return lookup;
-  }
-}
-
-/**
- * The lifetime to ask for: explicit, relative to now (resolved once, here), or undefined for the
- * server default. The create marks the exact instant it sends (see marker.ts).
- */
-function requestedLifetime(inputs: ApiKeyInputs): RequestedLifetime | undefined {
-  if (inputs.expiresAt) {
-    return { latest: parseTimestamp(inputs.expiresAt) as number, slackMs: AT_SLACK_MS };
-  }
-  if (inputs.expiresIn) {
-    return { latest: now() + (parseDuration(inputs.expiresIn) as number), slackMs: IN_SLACK_MS };
-  }
-  return undefined;
 }
 
 /** Whether `value` holds the engine's unknown marker anywhere (preview's not-yet-known values). */
@@ -338,8 +190,8 @@ function requireUserId(state: ApiKeyState): string {
 }
 
 /**
- * Runs a lifecycle method so that whatever it throws carries no secret: the host prints errors
- * and their stacks, and the engine shows and logs their messages.
+ * Runs a lifecycle method so that whatever it throws is an OctopusError that carries no secret:
+ * hosts print errors and their stacks, and the engine shows and logs their messages.
  */
 async function guard<T>(body: () => Promise<T>): Promise<T> {
   try {
@@ -348,7 +200,6 @@ async function guard<T>(body: () => Promise<T>): Promise<T> {
     if (error instanceof OctopusError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     // The original error is dropped on purpose: its message, stack or cause may hold a secret.
-    // eslint-disable-next-line preserve-caught-error
-    throw new Error(redact(message));
+    throw new OctopusError("INTERNAL", redact(message));
   }
 }

@@ -1,4 +1,15 @@
-import type { ConnectionSettings } from "./connection/settings";
+import type { OctopusApiKeyResource } from "../octopus/client";
+import { OctopusError } from "../octopus/errors";
+import { reportedAccess } from "./access";
+import {
+  ACCESS_LEVELS,
+  AccessLevel,
+  ApiKeyInputs,
+  ApiKeyOutputs,
+  ConnectionSettings,
+} from "./fields";
+import { isExpired, rotateAt } from "./rotation";
+import { now } from "./time";
 
 /**
  * Version of the stored outputs' shape. Bump it when the shape changes and teach `upgradeState`
@@ -12,29 +23,9 @@ import type { ConnectionSettings } from "./connection/settings";
  */
 export const STATE_VERSION = 1;
 
-/** What the provider stores for a key (the resource's outputs). Plain JSON only: no undefined. */
-export interface ApiKeyState {
+/** The bookkeeping the provider stores beside the outputs, so that diff can decide from state alone. */
+export interface Bookkeeping {
   stateVersion: number;
-  /** The secret. Declared in `additionalSecretOutputs`, so it is encrypted in state. */
-  apiKey: string;
-  apiKeyId: string;
-  userId: string;
-  username: string;
-  purpose: string;
-  created: string;
-  expires: string | null;
-  hint: string;
-  serverUrl: string;
-  /** True when the last create or refresh saw the key past its expiry. */
-  expired: boolean;
-  /** When the next `pulumi up` replaces the key, or null without `rotateBefore` or expiry. */
-  rotateAt: string | null;
-  /** The level the server reports for the key (`FullAccess`, `ReadOnly`, `Custom`), or null. */
-  accessLevel: string | null;
-  /** When the key last authenticated (ISO 8601), as of the last create or refresh; or null. */
-  lastUsed: string | null;
-
-  // Inputs kept so that diff can decide from the outputs alone.
   /** How the user was chosen: `me` (the caller), `id` or `username`. */
   userSelector: "me" | "id" | "username";
   expiresAt: string | null;
@@ -42,12 +33,15 @@ export interface ApiKeyState {
   rotateBefore: string | null;
   rotationTriggers: Record<string, string> | null;
   /** The `accessLevel` input; null for the server's default. */
-  requestedAccessLevel: "FullAccess" | "ReadOnly" | null;
+  requestedAccessLevel: AccessLevel | null;
   /** The `connection` argument, if any (secret); credentials from config or env are never stored. */
   connection: ConnectionSettings | null;
   /** Server clock minus ours when the key was created, for rotation decisions. */
   clockSkewMs: number;
 }
+
+/** What the provider stores for a key: the declared outputs and the bookkeeping. Plain JSON only. */
+export type ApiKeyState = ApiKeyOutputs & Bookkeeping;
 
 /** Bookkeeping fields that only diff and rotation read, never shown as resource outputs. */
 export const INTERNAL_DEFAULTS = {
@@ -102,7 +96,8 @@ export function stored(state: ApiKeyState): StoredState {
 export function upgradeState(props: Record<string, unknown>): ApiKeyState {
   const version = typeof props.stateVersion === "number" ? props.stateVersion : 1;
   if (version > STATE_VERSION) {
-    throw new Error(
+    throw new OctopusError(
+      "UNSUPPORTED",
       `This resource was written by a newer pulumi-octopus-apikey (state version ${version}); upgrade the package to manage it`,
     );
   }
@@ -128,12 +123,66 @@ export function upgradeState(props: Record<string, unknown>): ApiKeyState {
     expiresIn: text(props.expiresIn),
     rotateBefore: text(props.rotateBefore),
     rotationTriggers: isStringMap(props.rotationTriggers) ? props.rotationTriggers : null,
-    requestedAccessLevel:
-      props.requestedAccessLevel === "FullAccess" || props.requestedAccessLevel === "ReadOnly"
-        ? props.requestedAccessLevel
-        : null,
+    requestedAccessLevel: (ACCESS_LEVELS as readonly unknown[]).includes(props.requestedAccessLevel)
+      ? (props.requestedAccessLevel as AccessLevel)
+      : null,
     connection: isObject(props.connection) ? (props.connection as ConnectionSettings) : null,
     clockSkewMs: typeof props.clockSkewMs === "number" ? props.clockSkewMs : 0,
+  };
+}
+
+/** The inputs kept in state, as create and update record them. */
+export function kept(inputs: ApiKeyInputs): Omit<Bookkeeping, "stateVersion" | "clockSkewMs"> {
+  return {
+    userSelector: userSelector(inputs),
+    expiresAt: inputs.expiresAt ?? null,
+    expiresIn: inputs.expiresIn ?? null,
+    rotateBefore: inputs.rotateBefore ?? null,
+    rotationTriggers: inputs.rotationTriggers ?? null,
+    requestedAccessLevel: inputs.accessLevel ?? null,
+    connection: inputs.connection ?? null,
+  };
+}
+
+export function userSelector(inputs: ApiKeyInputs): Bookkeeping["userSelector"] {
+  return inputs.userId ? "id" : inputs.username ? "username" : "me";
+}
+
+/** The outputs that a key's answer (its create or a GET) reports, and what they decide. */
+export type Answered = Pick<
+  ApiKeyState,
+  "apiKeyId" | "created" | "expires" | "hint" | "expired" | "rotateAt" | "accessLevel" | "lastUsed"
+>;
+
+/**
+ * The outputs a key's answer gives, for create and refresh alike: `rotateBefore` and the clock
+ * skew decide when it rotates, `hint` stands in when the answer shows none, and `access` replaces
+ * what the answer reports about access (a create may have read it back with a GET).
+ */
+export function answered(
+  key: OctopusApiKeyResource,
+  {
+    rotateBefore,
+    clockSkewMs,
+    hint,
+    access = reportedAccess(key),
+  }: {
+    rotateBefore: string | null;
+    clockSkewMs: number;
+    hint: string;
+    access?: Pick<ApiKeyState, "accessLevel" | "lastUsed">;
+  },
+): Answered {
+  const expires = key.Expires ?? null;
+  const shown = typeof key.ApiKey === "string" ? key.ApiKey.slice(0, 8) : key.ApiKey?.Hint;
+  return {
+    apiKeyId: key.Id,
+    created: key.Created,
+    expires,
+    hint: shown || hint,
+    expired: isExpired(expires, now(), clockSkewMs),
+    rotateAt: rotateAt(expires, rotateBefore),
+    ...access,
   };
 }
 

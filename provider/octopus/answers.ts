@@ -1,4 +1,4 @@
-import { OctopusError } from "./errors";
+import { badAnswer } from "./failures";
 import type { Exchange } from "./transport";
 
 // Octopus's answers, checked before use: every field this package reads has the type Octopus
@@ -61,19 +61,6 @@ function kind(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   if (typeof value === "string") return `a string of ${value.length} characters`;
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
-
-/** The BAD_RESPONSE for an answer whose `what` is not as Octopus sends it. */
-export function badAnswer(
-  { method, path, where, address }: Exchange,
-  what: string,
-  status?: number,
-): OctopusError {
-  return new OctopusError(
-    "BAD_RESPONSE",
-    `Octopus answered ${method} ${where}${status ? ` with ${status}` : ""} but ${what}; this is not what Octopus sends — check that ${address} points at the Octopus server itself, not a proxy, a login page or another service`,
-    { status, method, path },
-  );
 }
 
 class Checker {

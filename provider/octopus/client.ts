@@ -1,38 +1,28 @@
-import type { ResolvedConnection } from "../core/connection/settings";
-import { OctopusError, registerSecret } from "./errors";
-import { statusError } from "./failures";
+import { asApiKey, asPage, asUser, OctopusApiKeyResource, OctopusUser, Page } from "./answers";
+import type { Endpoint } from "./endpoint";
+import { OctopusError } from "./errors";
+import { badAnswer, markTransient, statusError } from "./failures";
 import { readPages } from "./paging";
+import { registerSecret } from "./redaction";
 import {
   Answer,
   DEFAULT_RETRY,
   Exchange,
   isJson,
-  markTransient,
   Method,
   RetryPolicy,
   Transport,
 } from "./transport";
 import { UsernameMatcher } from "./usernames";
-import {
-  asApiKey,
-  asPage,
-  asUser,
-  badAnswer,
-  OctopusApiKeyResource,
-  OctopusUser,
-  Page,
-} from "./answers";
 
-export { DEFAULT_RETRY, isTransient, MAX_ANSWER_BYTES, neverSent, preloadHttp } from "./transport";
+export { isTransient, neverSent } from "./failures";
+export { DEFAULT_RETRY, MAX_ANSWER_BYTES, preloadHttp } from "./transport";
 export type { RetryPolicy } from "./transport";
 export { MAX_PAGES } from "./paging";
 export type { OctopusApiKeyResource, OctopusUser } from "./answers";
 
 /** Items asked for per page of a paged list. */
 const PAGE_SIZE = 100;
-
-/** Access levels a create may ask for (Octopus 2026.3+; older servers ignore the field). */
-export type AccessLevel = "FullAccess" | "ReadOnly";
 
 /**
  * A small Octopus REST client: users and API keys. It owns HTTP (through {@link Transport}),
@@ -48,10 +38,10 @@ export class OctopusClient {
   private readonly basePath: string;
   private readonly origin: string;
 
-  constructor(connection: ResolvedConnection, retry: Partial<RetryPolicy> = {}) {
+  constructor(connection: Endpoint, retry: Partial<RetryPolicy> = {}) {
     this.serverUrl = connection.serverUrl;
     this.timeoutMs = connection.timeoutMs;
-    this.address = connection.sources?.address ?? "connection.address";
+    this.address = connection.labels?.address ?? "connection.address";
     const url = new URL(connection.serverUrl);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/$/, "");
@@ -131,7 +121,7 @@ export class OctopusClient {
    */
   async createApiKey(
     userId: string,
-    body: { purpose: string; expires?: string; accessLevel?: AccessLevel },
+    body: { purpose: string; expires?: string; accessLevel?: string },
   ): Promise<OctopusApiKeyResource> {
     const path = `/api/users/${segment(userId)}/apikeys`;
     const json: Record<string, string> = { Purpose: body.purpose, UserId: userId };

@@ -1,5 +1,6 @@
 import type { Exchange } from "./transport";
-import { badAnswer, Page } from "./answers";
+import type { Page } from "./answers";
+import { badAnswer } from "./failures";
 
 /**
  * Pages read at most for one listing: 100 pages of 100 items. A user lookup or a key listing

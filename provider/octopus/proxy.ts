@@ -2,15 +2,8 @@ import type http from "node:http";
 import type https from "node:https";
 import { HttpProxyAgent, HttpsProxyAgent } from "hpagent";
 import { getProxyForUrl } from "proxy-from-env";
+import { isLoopbackHost } from "./endpoint";
 import { OctopusError } from "./errors";
-
-/** Host names that always mean this machine: `localhost`, 127.0.0.0/8 and `[::1]`. */
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
-
-/** True when `hostname` (as `URL.hostname` gives it) is this machine's loopback interface. */
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK.test(hostname);
-}
 
 /**
  * Keep-alive agents that go through the proxy the environment names for `serverUrl`, or

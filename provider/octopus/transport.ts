@@ -3,8 +3,8 @@ import https from "node:https";
 import type { CancelableRequest, Got, RequestError, Response, RetryObject } from "got" with {
   "resolution-mode": "import",
 };
-import type { Credential, ResolvedConnection } from "../core/connection/settings";
-import { OctopusError } from "./errors";
+import type { Credential, Endpoint } from "./endpoint";
+import { NOT_SENT_CODES, tooLarge, transportError } from "./failures";
 import { proxyAgentFor } from "./proxy";
 
 /**
@@ -53,39 +53,6 @@ export interface Answer {
   body: unknown;
   /** Whether the body had any bytes. */
   empty: boolean;
-}
-
-/** Transport failures that happen before a request can reach the server. */
-const NOT_SENT_CODES = new Set([
-  "ECONNREFUSED",
-  // Node 24 reports a retried connection to a refusing host this way: it never connected.
-  "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-]);
-
-/**
- * Failures after which a request may be retried (idempotent ones) or reconciled (a create), and
- * whether the request never left this machine.
- */
-const transient = new WeakMap<OctopusError, { neverSent: boolean }>();
-
-/** True when `error` is transient: an idempotent request may be retried, a POST reconciled. */
-export function isTransient(error: unknown): boolean {
-  return error instanceof OctopusError && transient.has(error);
-}
-
-/** True when the request failed before reaching the server (refused connection, unknown host). */
-export function neverSent(error: unknown): boolean {
-  return error instanceof OctopusError && transient.get(error)?.neverSent === true;
-}
-
-/** Marks `error` as transient (see {@link isTransient}). */
-export function markTransient(error: OctopusError, neverSent = false): OctopusError {
-  transient.set(error, { neverSent });
-  return error;
 }
 
 /** got is ESM-only: load it once, on first use, so that loading this package stays cheap. */
@@ -161,7 +128,7 @@ type Instances = Record<Method, Got>;
 
 /**
  * HTTP for one client: got configured once (headers, agents, timeout, retries), requests sent
- * with the answer size capped, and transport failures turned into {@link OctopusError}s.
+ * with the answer size capped, and transport failures turned into OctopusErrors.
  */
 export class Transport {
   /**
@@ -188,7 +155,7 @@ export class Transport {
   private instances: Promise<Instances> | undefined;
 
   constructor(
-    private readonly connection: ResolvedConnection,
+    private readonly connection: Endpoint,
     private readonly policy: RetryPolicy,
   ) {
     this.agents = agentsFor(connection.serverUrl, connection.caCertificate);
@@ -259,7 +226,7 @@ export class Transport {
     return wait;
   }
 
-  /** Sends one request (retried as the policy allows); every failure is an {@link OctopusError}. */
+  /** Sends one request (retried as the policy allows); every failure is an OctopusError. */
   async send(exchange: Exchange, url: string, json?: unknown): Promise<Answer> {
     const instance = (await this.configured())[exchange.method];
     const request = (
@@ -278,7 +245,7 @@ export class Transport {
     try {
       response = await request;
     } catch (error) {
-      if (oversized) throw tooLarge(exchange);
+      if (oversized) throw tooLarge(exchange, MAX_ANSWER_BYTES);
       const failure = error as RequestError;
       if (failure.name !== "ParseError" || !failure.response) {
         throw transportError(failure, exchange, {
@@ -306,114 +273,4 @@ export class Transport {
 /** Whether the headers declare a JSON body. */
 export function isJson(headers: http.IncomingHttpHeaders | undefined): boolean {
   return /json/i.test(String(headers?.["content-type"] ?? ""));
-}
-
-function tooLarge({ method, path, where, address }: Exchange): OctopusError {
-  return new OctopusError(
-    "BAD_RESPONSE",
-    `Octopus's answer to ${method} ${where} is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB (after decompression), far beyond any answer Octopus sends; reading stopped there. Check that ${address} points at the Octopus server itself, not a proxy or another service`,
-    { method, path },
-  );
-}
-
-/**
- * Text from got or Node.js, fit for a message: URLs keep no query string or user info (a query
- * holds a username filter, a URL may hold credentials), control characters become spaces, and
- * the length is bounded.
- */
-export function safeText(text: string): string {
-  return text
-    .replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]*/gi, (url) => {
-      try {
-        const parsed = new URL(url);
-        return `${parsed.origin}${parsed.pathname}`;
-      } catch {
-        return "(a URL)";
-      }
-    })
-    .replace(/\?[^\s"'<>]*/g, "")
-    .replace(/\p{Cc}+/gu, " ")
-    .slice(0, 300);
-}
-
-/** Certificate problems: retrying cannot help, configuration can. */
-const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/;
-/** A TLS handshake that failed for another reason (wrong port or scheme, no common protocol). */
-const HANDSHAKE_CODES = /^(EPROTO|ERR_SSL_)/;
-/** A compressed answer that would not decompress. */
-const DECOMPRESSION_CODES = /^(Z_|ERR_ZLIB|ERR__ERROR|ERR_BROTLI|ERR_ZSTD)/;
-
-/**
- * A transport failure as an {@link OctopusError}. got's own error carries the request options,
- * headers (credentials) included: only its code and a cleaned-up message are kept.
- */
-export function transportError(
-  error: RequestError,
-  { method, path, where, address }: Exchange,
-  { proxy, timeoutMs }: { proxy: string | undefined; timeoutMs: number },
-): OctopusError {
-  const code = typeof error.code === "string" ? error.code : "";
-  if (TLS_CODES.test(code)) return tlsError(code, { method, path, where, address });
-  const through = proxy
-    ? ` (through the proxy ${withoutCredentials(proxy)} set by HTTPS_PROXY/HTTP_PROXY/ALL_PROXY; list the server in NO_PROXY to bypass it)`
-    : "";
-  if (HANDSHAKE_CODES.test(code)) {
-    const reason = (error.cause as { reason?: unknown } | undefined)?.reason;
-    return new OctopusError(
-      "NETWORK",
-      `The TLS handshake for ${method} ${where} failed${through} (${code}${typeof reason === "string" ? `: ${safeText(reason)}` : ""}); check the scheme and port in ${address} (https:// to a server that speaks plain http fails this way)`,
-      { method, path },
-    );
-  }
-  if (DECOMPRESSION_CODES.test(code)) {
-    return new OctopusError(
-      "BAD_RESPONSE",
-      `Octopus's answer to ${method} ${where} is compressed data that does not decompress (${code}); check that ${address} points at the Octopus server itself, not a proxy or another service`,
-      { method, path },
-    );
-  }
-  if (error.name === "TimeoutError" || code === "ETIMEDOUT") {
-    return markTransient(
-      new OctopusError(
-        "TIMEOUT",
-        `Octopus did not answer ${method} ${where} within ${timeoutMs} ms${through}; check the server's health, or raise connection.requestTimeout (OCTOPUS_REQUEST_TIMEOUT)`,
-        { method, path },
-      ),
-    );
-  }
-  const refused = NOT_SENT_CODES.has(code);
-  return markTransient(
-    new OctopusError(
-      "NETWORK",
-      `Could not complete ${method} ${where}${through}: ${safeText(error.message)}${code && !error.message.includes(code) ? ` (${code})` : ""}; check ${address} and that the server is reachable from this machine`,
-      { method, path },
-    ),
-    refused,
-  );
-}
-
-function tlsError(code: string, { method, path, where, address }: Exchange): OctopusError {
-  const advice =
-    code === "ERR_TLS_CERT_ALTNAME_INVALID"
-      ? `the certificate does not name ${new URL(where).hostname}; set ${address} to a host name the certificate lists`
-      : "if the server uses a private certificate authority, give its PEM certificate in connection.caCertificate (or OCTOPUS_CA_CERTIFICATE), or set NODE_EXTRA_CA_CERTS to its file";
-  return new OctopusError(
-    "NETWORK",
-    `Could not verify the TLS certificate of ${where} (${code}) for ${method}; ${advice}`,
-    { method, path },
-  );
-}
-
-/** `url` without user info, query or fragment; for messages. */
-export function withoutCredentials(url: string, base?: string): string {
-  try {
-    const parsed = new URL(url, base);
-    parsed.username = "";
-    parsed.password = "";
-    parsed.search = "";
-    parsed.hash = "";
-    return parsed.toString();
-  } catch {
-    return "(unparsable URL)";
-  }
 }

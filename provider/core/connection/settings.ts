@@ -1,131 +1,7 @@
+import { Credential, Endpoint, isLoopbackHost, normalizeServerUrl } from "../../octopus/endpoint";
 import { OctopusError } from "../../octopus/errors";
 import { parseDuration } from "../time";
-
-/** How to reach Octopus, as given in the resource's `connection` argument (all optional). */
-export interface ConnectionSettings {
-  address?: string;
-  apiKey?: string;
-  accessToken?: string;
-  requestTimeout?: string | number;
-  caCertificate?: string;
-  allowInsecureHttp?: boolean;
-}
-
-export const CONNECTION_FIELDS: ReadonlyArray<keyof ConnectionSettings> = [
-  "address",
-  "apiKey",
-  "accessToken",
-  "requestTimeout",
-  "caCertificate",
-  "allowInsecureHttp",
-];
-
-/** Stack config keys shared with the Pulumi `octopusdeploy` package. */
-export const CONFIG_KEYS = {
-  address: "octopusdeploy:address",
-  apiKey: "octopusdeploy:apiKey",
-  accessToken: "octopusdeploy:accessToken",
-} as const;
-
-export type Credential = { kind: "apiKey" | "accessToken"; value: string };
-
-/** A connection with every field resolved and checked; what the HTTP client is built from. */
-export interface ResolvedConnection {
-  /** Normalised server URL: lower-case host, no trailing slash, path prefix kept. */
-  serverUrl: string;
-  credential: Credential;
-  timeoutMs: number;
-  caCertificate: string | undefined;
-  /** Where the address and the credential came from, for messages: `connection.address`, `stack config octopusdeploy:address`, `OCTOPUS_URL`… */
-  sources?: ConnectionSources;
-}
-
-export const DEFAULT_TIMEOUT_MS = 30_000;
-
-/** One source of connection fields: the argument, stack config, or the environment. */
-type Source = Partial<Record<keyof ConnectionSettings, unknown>>;
-
-/** Connection fields found in stack config (set by the provider's `configure`). */
-export function fromConfig(get: (key: string) => string | undefined): ConnectionSettings {
-  return {
-    address: get(CONFIG_KEYS.address) || undefined,
-    apiKey: get(CONFIG_KEYS.apiKey) || undefined,
-    accessToken: get(CONFIG_KEYS.accessToken) || undefined,
-  };
-}
-
-/** Connection fields found in the environment, under the names Octopus tools already use. */
-export function fromEnvironment(env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
-  return {
-    address: env.OCTOPUS_URL || undefined,
-    apiKey: env.OCTOPUS_API_KEY || env.OCTOPUS_APIKEY || undefined,
-    accessToken: env.OCTOPUS_ACCESS_TOKEN || undefined,
-    requestTimeout: env.OCTOPUS_REQUEST_TIMEOUT || undefined,
-    caCertificate: env.OCTOPUS_CA_CERTIFICATE || undefined,
-    allowInsecureHttp: /^(1|true|yes)$/i.test(env.OCTOPUS_ALLOW_INSECURE_HTTP ?? "") || undefined,
-  };
-}
-
-/** Each field from the first source that sets it: argument, then config, then environment. */
-export function mergeSources(...sources: Array<Source | undefined>): Source {
-  return mergeLabelled(sources).merged;
-}
-
-/** Where each connection field can come from, in order of precedence. */
-const ORIGINS = ["argument", "config", "environment"] as const;
-
-/**
- * {@link mergeSources}, also naming where the address and the credential came from, for
- * messages. `sources` are the argument, stack config and the environment, in that order.
- */
-export function mergeLabelled(
-  sources: Array<Source | undefined>,
-  env: NodeJS.ProcessEnv = process.env,
-): { merged: Source; sources: ConnectionSources } {
-  const merged: Source = {};
-  const from: Partial<Record<keyof ConnectionSettings, number>> = {};
-  for (const field of CONNECTION_FIELDS) {
-    for (const [index, source] of sources.entries()) {
-      const value = source?.[field];
-      if (value !== undefined && value !== null && value !== "") {
-        merged[field] = value;
-        from[field] = index;
-        break;
-      }
-    }
-  }
-  const credentialField = merged.apiKey !== undefined ? "apiKey" : "accessToken";
-  return {
-    merged,
-    sources: {
-      address: label("address", from.address, env),
-      credential: label(credentialField, from[credentialField], env),
-    },
-  };
-}
-
-/** Human labels for where the address and the credential of a connection came from. */
-export interface ConnectionSources {
-  address: string;
-  credential: string;
-}
-
-function label(
-  field: "address" | "apiKey" | "accessToken",
-  index: number | undefined,
-  env: NodeJS.ProcessEnv,
-): string {
-  switch (ORIGINS[index ?? 0]) {
-    case "config":
-      return `stack config ${CONFIG_KEYS[field]}`;
-    case "environment":
-      if (field === "address") return "OCTOPUS_URL";
-      if (field === "accessToken") return "OCTOPUS_ACCESS_TOKEN";
-      return env.OCTOPUS_API_KEY ? "OCTOPUS_API_KEY" : "OCTOPUS_APIKEY";
-    default:
-      return `connection.${field}`;
-  }
-}
+import { argumentSource, assemble, Assembled, RawSettings } from "./sources";
 
 export interface Problem {
   /** Input property path, e.g. `connection.address`. */
@@ -133,67 +9,27 @@ export interface Problem {
   reason: string;
 }
 
-const SOURCES_HINT = {
-  address: "set connection.address, stack config `octopusdeploy:address`, or OCTOPUS_URL",
-  credential:
-    "set connection.apiKey or connection.accessToken, stack config `octopusdeploy:apiKey`, or OCTOPUS_API_KEY / OCTOPUS_ACCESS_TOKEN",
-};
+export const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** The longest server address accepted: a URL, not a document. */
-const MAX_ADDRESS = 2_048;
 /** The longest access token accepted: far beyond a real one, well within a header's limit. */
 const MAX_TOKEN = 8_192;
 
 /**
- * Normalises a server address to the form that identifies a server: `URL` lower-cases the host and
- * drops default ports; trailing slashes go, a path prefix (`https://host/octopus`) stays. The API
- * root pasted as the address (`https://host/api`) means the server itself, as Octopus.Client and
- * the TypeScript client read it: every request path already starts with `/api`.
+ * Checks an assembled connection (see ./sources); returns the problems, each naming the property
+ * and the fix. `isUnknown` tells a value not known yet (preview), which is checked once known.
  */
-export function normalizeServerUrl(address: string): { url?: string; reason?: string } {
-  if (address.length > MAX_ADDRESS) {
-    return { reason: `is ${address.length} characters long; the limit is ${MAX_ADDRESS}` };
-  }
-  // URL would silently drop tabs and line breaks inside the address.
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(address.trim())) {
-    return { reason: "must not contain control characters such as line breaks or tabs" };
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(address.trim());
-  } catch {
-    return { reason: "is not a valid URL; use the form https://octopus.example.com" };
-  }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    return {
-      reason: `uses ${parsed.protocol.replace(/:$/, "")}:; only http and https are supported`,
-    };
-  }
-  if (parsed.username || parsed.password) {
-    return {
-      reason:
-        "must not embed credentials (user:password@); pass the API key in connection.apiKey instead",
-    };
-  }
-  if (parsed.search || parsed.hash) {
-    return { reason: "must not have a query string or fragment; give the server's base URL" };
-  }
-  const path = parsed.pathname.replace(/\/+$/, "").replace(/\/api$/i, "");
-  return { url: `${parsed.protocol}//${parsed.host}${path}` };
-}
-
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
-
-/** Checks merged connection fields; returns the problems, each naming the property and the fix. */
-export function connectionProblems(merged: Source, isUnknown: (v: unknown) => boolean): Problem[] {
+export function connectionProblems(
+  { settings, conflict, where }: Pick<Assembled, "settings" | "conflict" | "where">,
+  isUnknown: (v: unknown) => boolean,
+): Problem[] {
   const problems: Problem[] = [];
-  const { address, apiKey, accessToken, requestTimeout, caCertificate, allowInsecureHttp } = merged;
+  const { address, apiKey, accessToken, requestTimeout, caCertificate, allowInsecureHttp } =
+    settings;
 
   if (address === undefined) {
     problems.push({
       property: "connection.address",
-      reason: `no Octopus server address: ${SOURCES_HINT.address}`,
+      reason: `no Octopus server address: set ${either(where.address)}`,
     });
   } else if (!isUnknown(address)) {
     if (typeof address !== "string") {
@@ -204,7 +40,7 @@ export function connectionProblems(merged: Source, isUnknown: (v: unknown) => bo
         problems.push({ property: "connection.address", reason: `${reason}` });
       } else if (url && url.startsWith("http://") && allowInsecureHttp !== true) {
         const host = new URL(url).hostname;
-        if (!LOOPBACK.test(host)) {
+        if (!isLoopbackHost(host)) {
           problems.push({
             property: "connection.address",
             reason:
@@ -215,10 +51,12 @@ export function connectionProblems(merged: Source, isUnknown: (v: unknown) => bo
     }
   }
 
-  if (apiKey === undefined && accessToken === undefined) {
+  if (conflict) {
+    problems.push({ property: "connection", reason: conflict });
+  } else if (apiKey === undefined && accessToken === undefined) {
     problems.push({
       property: "connection.apiKey",
-      reason: `no credential for Octopus: ${SOURCES_HINT.credential}`,
+      reason: `no credential for Octopus: set ${either(where.credential)}`,
     });
   }
   for (const [field, value] of [
@@ -298,31 +136,46 @@ function timeoutMs(value: unknown): number | undefined {
   return undefined;
 }
 
+/** "a, b or c". */
+function either(names: string[]): string {
+  return names.length <= 1
+    ? (names[0] ?? "")
+    : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
+}
+
 /**
- * Resolves the connection used for a call, or throws a CONFIGURATION error that says which setting
- * to fix, named by where it came from (`sources`, when known).
+ * The endpoint an assembled connection stands for, or a CONFIGURATION error that says which
+ * setting to fix, named by where it came from.
  */
-export function resolveConnection(merged: Source, sources?: ConnectionSources): ResolvedConnection {
-  const problems = connectionProblems(merged, () => false);
+export function resolveEndpoint(assembled: Assembled): Endpoint {
+  const { settings, labels } = assembled;
+  const problems = connectionProblems(assembled, () => false);
   if (problems.length > 0) {
     const where = (property: string) =>
-      property === "connection.address" && sources && merged.address !== undefined
-        ? sources.address
-        : property;
+      property === "connection.address" && settings.address !== undefined
+        ? labels.address
+        : property === "connection"
+          ? "The connection:"
+          : property;
     throw new OctopusError(
       "CONFIGURATION",
       problems.map((p) => `${where(p.property)} ${p.reason}`).join("; "),
     );
   }
-  const apiKey = merged.apiKey as string | undefined;
+  const apiKey = settings.apiKey as string | undefined;
   const credential: Credential = apiKey
     ? { kind: "apiKey", value: apiKey }
-    : { kind: "accessToken", value: merged.accessToken as string };
+    : { kind: "accessToken", value: settings.accessToken as string };
   return {
-    serverUrl: normalizeServerUrl(merged.address as string).url as string,
+    serverUrl: normalizeServerUrl(settings.address as string).url as string,
     credential,
-    timeoutMs: timeoutMs(merged.requestTimeout) ?? DEFAULT_TIMEOUT_MS,
-    caCertificate: merged.caCertificate as string | undefined,
-    ...(sources ? { sources } : {}),
+    timeoutMs: timeoutMs(settings.requestTimeout) ?? DEFAULT_TIMEOUT_MS,
+    caCertificate: settings.caCertificate as string | undefined,
+    labels,
   };
+}
+
+/** The endpoint of settings given whole, as a `connection` argument alone (for tools and tests). */
+export function endpointFrom(settings: RawSettings): Endpoint {
+  return resolveEndpoint(assemble([argumentSource(settings)]));
 }

@@ -1,0 +1,255 @@
+/**
+ * The one declaration of what an API key resource takes and gives: every input, output and
+ * connection setting, with its type, description, and whether it is secret or replaces the key.
+ * Everything else derives from it: the input check's list of properties, the TypeScript types
+ * the provider works with, the dynamic resource's `OctopusApiKeyArgs` and outputs
+ * (dynamic/args.ts, generated), the plugin's schema, and the README's tables
+ * (`npm run generate` rewrites the generated files; a test checks they are current).
+ */
+
+/** How a value is typed, in TypeScript and in the plugin's schema. */
+export type FieldType =
+  | { kind: "string"; values?: readonly string[] }
+  | { kind: "boolean" }
+  | { kind: "number" }
+  | { kind: "stringOrNumber" }
+  | { kind: "stringMap" }
+  | { kind: "object"; ref: "connection" };
+
+export interface Field {
+  type: FieldType;
+  /** One or two sentences, Markdown: the JSDoc, the README and the schema all show it. */
+  description: string;
+  /** An input the resource cannot do without. */
+  required?: boolean;
+  /** Encrypted in state and shown as `[secret]`. */
+  secret?: boolean;
+  /** A change of this input replaces the key (new key first, then the old one is revoked). */
+  replaces?: boolean;
+  /** An output that is `null` when there is nothing to report. */
+  nullable?: boolean;
+}
+
+/** A connection setting: also read from these environment variables, first set wins. */
+export interface SettingField extends Field {
+  env: readonly string[];
+  /** Also read from the dynamic resource's stack config under this key (shared with the `octopusdeploy` package). */
+  stackConfig?: string;
+}
+
+/** The access levels a key may be asked for (Octopus's `Custom` is made in its UI, not here). */
+export const ACCESS_LEVELS = ["FullAccess", "ReadOnly"] as const;
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+
+export const INPUTS = {
+  purpose: {
+    type: { kind: "string" },
+    required: true,
+    replaces: true,
+    description: "What the key is for; Octopus shows it next to the key.",
+  },
+  userId: {
+    type: { kind: "string" },
+    replaces: true,
+    description:
+      "Id of the user who will own the key, such as `Users-42`. Default: the caller's own user. Not with `username`.",
+  },
+  username: {
+    type: { kind: "string" },
+    replaces: true,
+    description:
+      "Username of the user who will own the key: the exact name, or the one user whose name differs from it only in letter case. Default: the caller's own user. Not with `userId`.",
+  },
+  expiresAt: {
+    type: { kind: "string" },
+    replaces: true,
+    description:
+      "When the key expires: an ISO 8601 timestamp with a time zone, such as `2027-01-31T00:00:00Z`. Default: the server's default (180 days on Octopus 2025.4 and later). Not with `expiresIn`.",
+  },
+  expiresIn: {
+    type: { kind: "string" },
+    replaces: true,
+    description:
+      "Lifetime counted from creation, such as `90d`, `12h` or `1d12h` (units `w d h m s`); later runs see no diff as time passes. Default: the server's default. Not with `expiresAt`.",
+  },
+  rotateBefore: {
+    type: { kind: "string" },
+    description:
+      "Rotate the key this long before it expires, such as `30d`: the first `pulumi up` in that window creates a new key, then revokes the old one. Needs `expiresIn` or the server's default expiry. Default: never rotate.",
+  },
+  rotationTriggers: {
+    type: { kind: "stringMap" },
+    replaces: true,
+    description:
+      "Any change to this map of strings replaces the key, so that rotation can follow your own schedule or a leak. Default: none.",
+  },
+  accessLevel: {
+    type: { kind: "string", values: ACCESS_LEVELS },
+    replaces: true,
+    description:
+      '`"ReadOnly"` for a key that can read what its user can and change nothing (Octopus 2026.3 and later: an older server fails the create and leaves no key), or `"FullAccess"`. Default: the server\'s, full access.',
+  },
+  connection: {
+    type: { kind: "object", ref: "connection" },
+    secret: true,
+    description:
+      "Where to reach Octopus and how to authenticate; stored in state as a secret. A change of server replaces the key; a change of credentials does not. Default: the provider's configuration, then the environment.",
+  },
+} as const satisfies Record<string, Field>;
+
+export const OUTPUTS = {
+  apiKey: {
+    type: { kind: "string" },
+    secret: true,
+    description: "The API key itself (`API-…`). Secret: Octopus shows it only once, at creation.",
+  },
+  apiKeyId: {
+    type: { kind: "string" },
+    description: "Octopus id of the key (`apikeys-…`), also the resource's id.",
+  },
+  userId: { type: { kind: "string" }, description: "Id of the user who owns the key." },
+  username: { type: { kind: "string" }, description: "Username of the user who owns the key." },
+  purpose: { type: { kind: "string" }, description: "What the key is for." },
+  created: {
+    type: { kind: "string" },
+    description: "When the key was created (ISO 8601, by the server's clock).",
+  },
+  expires: {
+    type: { kind: "string" },
+    nullable: true,
+    description: "When the key expires (ISO 8601), or null for a key that never expires.",
+  },
+  hint: {
+    type: { kind: "string" },
+    description: "The first 8 characters of the key, as Octopus shows them: safe to display.",
+  },
+  serverUrl: {
+    type: { kind: "string" },
+    description:
+      "The server the key lives on (normalised: lower-case host, no trailing slash or `/api`).",
+  },
+  expired: {
+    type: { kind: "boolean" },
+    description: "True when the last create or refresh found the key past its expiry.",
+  },
+  rotateAt: {
+    type: { kind: "string" },
+    nullable: true,
+    description:
+      "When the next `pulumi up` will rotate the key; null without `rotateBefore` or without an expiry.",
+  },
+  accessLevel: {
+    type: { kind: "string" },
+    nullable: true,
+    description:
+      "The access level Octopus reports for the key (`FullAccess`, `ReadOnly`, `Custom`); null when the server reports none (before 2026.3).",
+  },
+  lastUsed: {
+    type: { kind: "string" },
+    nullable: true,
+    description:
+      "When the key last authenticated (ISO 8601), as of the last create or refresh; null if never used, or when the server does not track it (before 2026.3). A change alone causes no diff.",
+  },
+} as const satisfies Record<string, Field>;
+
+export const CONNECTION_SETTINGS = {
+  address: {
+    type: { kind: "string" },
+    env: ["OCTOPUS_URL"],
+    stackConfig: "octopusdeploy:address",
+    description:
+      "Server URL such as `https://octopus.example.com`; a path prefix (`/octopus`) is kept, and the API root (`…/api`) means the server.",
+  },
+  apiKey: {
+    type: { kind: "string" },
+    secret: true,
+    env: ["OCTOPUS_API_KEY", "OCTOPUS_APIKEY"],
+    stackConfig: "octopusdeploy:apiKey",
+    description:
+      "API key (`API-…`) used to create and revoke keys, sent as `X-Octopus-ApiKey`. Wins over `accessToken` from the same place.",
+  },
+  accessToken: {
+    type: { kind: "string" },
+    secret: true,
+    env: ["OCTOPUS_ACCESS_TOKEN"],
+    stackConfig: "octopusdeploy:accessToken",
+    description:
+      "OIDC access token of a service account, sent as a bearer token (it lives about an hour).",
+  },
+  requestTimeout: {
+    type: { kind: "stringOrNumber" },
+    env: ["OCTOPUS_REQUEST_TIMEOUT"],
+    description:
+      "Per-request timeout: milliseconds, or a duration such as `30s`. Default: 30 seconds.",
+  },
+  caCertificate: {
+    type: { kind: "string" },
+    env: ["OCTOPUS_CA_CERTIFICATE"],
+    description:
+      "PEM text (not a file name) of a private certificate authority to trust. Default: Node's trust store, plus `NODE_EXTRA_CA_CERTS`.",
+  },
+  allowInsecureHttp: {
+    type: { kind: "boolean" },
+    env: ["OCTOPUS_ALLOW_INSECURE_HTTP"],
+    description:
+      "Allow plain `http://` to a host that is not loopback, which sends the credential unencrypted. Default: false.",
+  },
+} as const satisfies Record<string, SettingField>;
+
+/** The TypeScript type of a value of `T`. */
+export type ValueOf<T extends FieldType> = T extends {
+  kind: "string";
+  values: readonly (infer V)[];
+}
+  ? V
+  : T extends { kind: "string" }
+    ? string
+    : T extends { kind: "boolean" }
+      ? boolean
+      : T extends { kind: "number" }
+        ? number
+        : T extends { kind: "stringOrNumber" }
+          ? string | number
+          : T extends { kind: "stringMap" }
+            ? Record<string, string>
+            : T extends { kind: "object"; ref: "connection" }
+              ? ConnectionSettings
+              : never;
+
+type Spec = Record<string, Field>;
+type RequiredKeys<S extends Spec> = {
+  [K in keyof S]: S[K] extends { required: true } ? K : never;
+}[keyof S];
+
+/** The inputs of `S` as plain values: required ones required, the rest optional. */
+export type InputValues<S extends Spec> = {
+  -readonly [K in RequiredKeys<S>]: ValueOf<S[K]["type"]>;
+} & { -readonly [K in Exclude<keyof S, RequiredKeys<S>>]?: ValueOf<S[K]["type"]> };
+
+/** The outputs of `S` as plain values: nullable ones may be null. */
+export type OutputValues<S extends Spec> = {
+  -readonly [K in keyof S]: S[K] extends { nullable: true }
+    ? ValueOf<S[K]["type"]> | null
+    : ValueOf<S[K]["type"]>;
+};
+
+/** How to reach Octopus (all optional); from the `connection` input, configuration or the environment. */
+export type ConnectionSettings = {
+  -readonly [K in keyof typeof CONNECTION_SETTINGS]?: ValueOf<
+    (typeof CONNECTION_SETTINGS)[K]["type"]
+  >;
+};
+
+/** The resource's inputs as the provider receives them (plain values, after check). */
+export type ApiKeyInputs = InputValues<typeof INPUTS>;
+
+/** The resource's declared outputs. */
+export type ApiKeyOutputs = OutputValues<typeof OUTPUTS>;
+
+export type InputName = keyof typeof INPUTS;
+export type OutputName = keyof typeof OUTPUTS;
+export type SettingName = keyof typeof CONNECTION_SETTINGS;
+
+export const INPUT_NAMES = Object.keys(INPUTS) as InputName[];
+export const OUTPUT_NAMES = Object.keys(OUTPUTS) as OutputName[];
+export const SETTING_NAMES = Object.keys(CONNECTION_SETTINGS) as SettingName[];
