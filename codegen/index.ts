@@ -1,0 +1,20 @@
+import * as path from "node:path";
+import { renderDynamicArgs } from "./dynamic-args";
+
+/**
+ * Every file derived from the declaration (provider/core/fields.ts), by path from the repository
+ * root, with the text it must have: rendered, then formatted as the repository's Prettier
+ * settings format it.
+ */
+export async function generated(root: string): Promise<Record<string, string>> {
+  const prettier = await import("prettier");
+  const files: Record<string, string> = {
+    "provider/dynamic/args.ts": renderDynamicArgs(),
+  };
+  for (const [file, text] of Object.entries(files)) {
+    const filepath = path.join(root, file);
+    const options = (await prettier.resolveConfig(filepath)) ?? {};
+    files[file] = await prettier.format(text, { ...options, filepath });
+  }
+  return files;
+}
