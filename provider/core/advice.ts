@@ -120,7 +120,11 @@ function unauthenticated(connection: Endpoint | undefined): string {
   return "check that the API key or access token (connection.apiKey, octopusdeploy:apiKey, OCTOPUS_API_KEY) is valid, unexpired and belongs to an active user";
 }
 
-function withAdvice(error: OctopusError, advice: string): OctopusError {
+/**
+ * `error` with advice added to its message; everything else it carries (status, request, Octopus's
+ * reasons and help text) is kept, and the original is its cause.
+ */
+export function withAdvice(error: OctopusError, advice: string): OctopusError {
   return new OctopusError(
     error.code,
     `${error.message.replace(/\.+$/, "")}. ${advice[0].toUpperCase()}${advice.slice(1)}.`,
@@ -129,6 +133,8 @@ function withAdvice(error: OctopusError, advice: string): OctopusError {
       method: error.method,
       path: error.path,
       errors: error.errors,
+      helpText: error.helpText,
+      cause: error,
     },
   );
 }

@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { OctopusError } from "../octopus/errors";
 
 /**
  * The lifetime a create asks for: the latest instant the key may expire, and how much earlier the
@@ -34,7 +35,10 @@ export function markedExpiry(lifetime: RequestedLifetime, taken: ReadonlySet<num
     const sent = lifetime.latest - randomInt(slack);
     if (sent % 1_000 !== 0 && !taken.has(sent)) return sent;
   }
-  throw new Error("no free expiry marker: too many creates in flight for one user and purpose");
+  throw new OctopusError(
+    "INTERNAL",
+    "No free expiry marker: too many creates in flight for one user and purpose",
+  );
 }
 
 /** How a listed key's `Expires` relates to the marker a lost create sent. */

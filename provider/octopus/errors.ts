@@ -1,47 +1,36 @@
 import { redact } from "./redaction";
 
 /**
- * Stable, machine-readable reasons a call failed. They are part of the public API: match on
- * `error.code`, never on the message text.
+ * Stable, machine-readable reasons a call failed, each with what it means. They are part of the
+ * public API: match on `error.code`, never on the message text.
  */
-export type OctopusErrorCode =
-  /** Octopus refused the request as invalid (400), e.g. an expiry it does not accept. */
-  | "VALIDATION"
-  /** The credentials were missing, wrong, expired or belong to a disabled user (401). */
-  | "UNAUTHENTICATED"
-  /** The credentials are valid but lack a permission (403). */
-  | "FORBIDDEN"
-  /** The user or key does not exist (404). */
-  | "NOT_FOUND"
-  /** No user has the requested username. */
-  | "USER_NOT_FOUND"
-  /** More than one user could be the one a username names; the message lists them. */
-  | "AMBIGUOUS_USER"
-  /** Octopus reported a conflict (409). */
-  | "CONFLICT"
-  /** Octopus kept answering 429 until the retry budget ran out. */
-  | "RATE_LIMITED"
-  /** Octopus (or a proxy in front of it) answered with a 5xx status. */
-  | "SERVER_ERROR"
-  /** Any other unexpected status. */
-  | "HTTP_ERROR"
-  /** The server could not be reached or the connection broke. */
-  | "NETWORK"
-  /** No answer within the request timeout. */
-  | "TIMEOUT"
-  /**
-   * The server answered with something that is not what Octopus sends (HTML, invalid JSON,
-   * missing or mistyped fields, an answer over the size limit, paging that never ends).
-   */
-  | "BAD_RESPONSE"
-  /** A create may or may not have taken effect; see the message for what was done about it. */
-  | "UNKNOWN_OUTCOME"
-  /** The connection settings are unusable (no address, no credential, refused transport). */
-  | "CONFIGURATION"
-  /** The server's Octopus version lacks what the inputs ask for (`accessLevel: "ReadOnly"` before 2026.3). */
-  | "UNSUPPORTED"
-  /** A failure inside this package that none of the above describes (a bug: please report it). */
-  | "INTERNAL";
+export const ERROR_CODES = {
+  VALIDATION: "Octopus refused the request as invalid (400), e.g. an expiry it does not accept.",
+  UNAUTHENTICATED:
+    "The credentials were missing, wrong, expired or belong to a disabled user (401).",
+  FORBIDDEN: "The credentials are valid but lack a permission (403).",
+  NOT_FOUND: "The user or key does not exist (404).",
+  USER_NOT_FOUND: "No user has the requested username.",
+  AMBIGUOUS_USER: "More than one user could be the one a username names; the message lists them.",
+  CONFLICT: "Octopus reported a conflict (409).",
+  RATE_LIMITED: "Octopus kept answering 429 until the retry budget ran out.",
+  SERVER_ERROR: "Octopus (or a proxy in front of it) answered with a 5xx status.",
+  HTTP_ERROR: "Any other unexpected status, or a redirect (never followed).",
+  NETWORK: "The server could not be reached, the connection broke, or TLS failed.",
+  TIMEOUT: "No answer within the request timeout.",
+  BAD_RESPONSE:
+    "The server answered with something that is not what Octopus sends (HTML, invalid JSON, missing or mistyped fields, an answer over the size limit, paging that never ends).",
+  UNKNOWN_OUTCOME:
+    "A create may or may not have taken effect; the message says what was done about it and names any key left for a person to check.",
+  CONFIGURATION:
+    "The connection settings or the stored state are unusable (no address, no credential, a credential that may not go to that server, refused transport); nothing was sent.",
+  UNSUPPORTED:
+    'The server\'s Octopus version lacks what the inputs ask for (`accessLevel: "ReadOnly"` before 2026.3), or the state was written by a newer release.',
+  INTERNAL:
+    "A failure inside this package that none of the above describes (a bug: please report it).",
+} as const;
+
+export type OctopusErrorCode = keyof typeof ERROR_CODES;
 
 export interface OctopusErrorDetails {
   /** HTTP status of the answer, when there was one. */
