@@ -59,10 +59,21 @@ export class ApiKeyProvider implements pulumi.dynamic.ResourceProvider {
   }
 
   async configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
-    this.config = fromConfig((key) => {
-      const value: unknown = req.config.get(key);
-      return typeof value === "string" ? value : undefined;
-    });
+    this.useConfiguration(
+      fromConfig((key) => {
+        const value: unknown = req.config.get(key);
+        return typeof value === "string" ? value : undefined;
+      }),
+    );
+  }
+
+  /**
+   * Takes the connection settings of a configuration directly, in place of the stack config that
+   * {@link configure} reads: the resource plugin passes its provider configuration here. The
+   * environment stays the fallback, as for stack config.
+   */
+  useConfiguration(settings: ConnectionSettings): void {
+    this.config = settings;
     // A new configuration: the environment is read again, and what came from the old one goes.
     this.sources = undefined;
     this.connections.reset();
