@@ -56,6 +56,11 @@ export interface PluginOptions {
   flags?: string[];
   /** Execute the file itself, as the engine does (made executable first, as npm does for a `bin`). */
   direct?: boolean;
+  /**
+   * Start it another way: `command` with `args`, then the flags and the engine's address; stdin
+   * is /dev/null, as a language host runs a source plugin (`PulumiPlugin.yaml`).
+   */
+  via?: { command: string; args: string[] };
 }
 
 /** The URN the engine gives an `ApiKey` named `name` in stack `test`. */
@@ -89,13 +94,20 @@ export type Plugin = Awaited<ReturnType<typeof launchPlugin>>;
 export async function launchPlugin(options: PluginOptions = {}) {
   const args = [...(options.flags ?? []), "127.0.0.1:1"];
   if (options.direct) fs.chmodSync(PLUGIN_MAIN, 0o755);
-  const child = options.direct
-    ? spawn(PLUGIN_MAIN, args, { cwd: options.cwd, env: options.env, stdio: "pipe" })
-    : spawn(process.execPath, [PLUGIN_MAIN, ...args], {
-        cwd: options.cwd,
-        env: options.env,
-        stdio: "pipe",
-      });
+  const [command, commandArgs] = options.via
+    ? [options.via.command, [...options.via.args, ...args]]
+    : options.direct
+      ? [PLUGIN_MAIN, args]
+      : [process.execPath, [PLUGIN_MAIN, ...args]];
+  const child = spawn(command, commandArgs, {
+    cwd: options.cwd,
+    env: options.env,
+    stdio: [options.via ? "ignore" : "pipe", "pipe", "pipe"],
+  });
+  const { stdout: out, stderr: err } = child as typeof child & {
+    stdout: NodeJS.ReadableStream;
+    stderr: NodeJS.ReadableStream;
+  };
   let output = "";
   const pending = new Set<(error: Error) => void>();
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
@@ -105,7 +117,7 @@ export async function launchPlugin(options: PluginOptions = {}) {
       resolve({ code, signal });
     });
   });
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  err.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
   let port: string | undefined;
   const bound = await new Promise<number>((resolve, reject) => {
     let stdout = "";
@@ -115,7 +127,7 @@ export async function launchPlugin(options: PluginOptions = {}) {
     );
     const fail = (error: Error) => (clearTimeout(timer), reject(error));
     pending.add(fail);
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    out.setEncoding("utf8").on("data", (chunk: string) => {
       output += chunk;
       if (port !== undefined) return;
       stdout += chunk;
@@ -273,7 +285,7 @@ export async function launchPlugin(options: PluginOptions = {}) {
     /** The engine went without a word: its end of stdin closes. */
     async engineGone() {
       client.close();
-      child.stdin.end();
+      child.stdin?.end();
       return exited;
     },
     /** Closes the channel and kills the plugin if it still runs; idempotent. */
