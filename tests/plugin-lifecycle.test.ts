@@ -80,6 +80,11 @@ describe("check", () => {
     const { inputs, failures } = await plugin.check(urn, {}, { purpose: "p", connection });
     expect(failures).toEqual([]);
     expect(inputs.connection).toEqual(secret(connection));
+    // A secret inside it (the program's own `pulumi.secret(key)`) is read, and stays hidden.
+    const nested = { ...connection, apiKey: secret(emulator.admin.apiKey) };
+    const again = await plugin.check(urn, {}, { purpose: "p", connection: nested });
+    expect(again.failures).toEqual([]);
+    expect(again.inputs.connection).toEqual(secret(connection));
   });
 });
 

@@ -1,3 +1,4 @@
+import type { Problem } from "../connection";
 import type { Connections } from "../connections";
 import type { ApiKeyInputs } from "../inputs";
 import type { ApiKeyProvider } from "../provider";
@@ -152,11 +153,6 @@ export class ApiKeyResource {
   async delete(id: string, properties: Props): Promise<void> {
     await this.lifecycle.delete(id, plainProps(properties).props);
   }
-}
-
-interface Problem {
-  property: string;
-  reason: string;
 }
 
 /** Stored outputs for the wire: secrets marked; an imported key's empty secret left out. */

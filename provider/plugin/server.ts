@@ -21,8 +21,9 @@ import { fromWire } from "./wire";
  * this resource needs it (pulumi/pulumi#10915, #3012; read in sdk/nodejs/provider/server.ts):
  * its Configure ignores the arguments the engine sends, so the provider's configuration would
  * never arrive; CheckConfig and DiffConfig answer UNIMPLEMENTED, so bad settings would pass
- * preview; Diff sends no detailed diff; a secret in a result fails to serialize; and it asks for
- * output values and resource references this resource has no use for. What that leaves of
+ * preview; Diff sends no detailed diff; a `pulumi.secret()` in a result fails to serialize (the
+ * wire's secret envelope has to be written by hand anyway); and it asks for output values and
+ * resource references, which this resource has no use for. What that leaves of
  * `main()` — binding a port, printing it, dispatching calls — is a few lines; the dynamic
  * provider host (`@pulumi/pulumi/cmd/dynamic-provider`) serves the same service the same way.
  *
