@@ -31,6 +31,8 @@ function inputType(type: FieldType): string {
       return "Record<string, pulumi.Input<string>>";
     case "object":
       return "OctopusConnectionArgs";
+    case "list":
+      return `Array<${inputType(type.of)}>`;
   }
 }
 

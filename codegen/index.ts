@@ -1,4 +1,7 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { DECLARATION } from "../provider/core/fields";
+import { buildSchema } from "../provider/plugin/schema";
 import { renderDynamicArgs } from "./dynamic-args";
 
 /**
@@ -8,8 +11,12 @@ import { renderDynamicArgs } from "./dynamic-args";
  */
 export async function generated(root: string): Promise<Record<string, string>> {
   const prettier = await import("prettier");
+  const { version } = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
+    version: string;
+  };
   const files: Record<string, string> = {
     "provider/dynamic/args.ts": renderDynamicArgs(),
+    "schema.json": `${JSON.stringify(buildSchema(DECLARATION, version), null, 2)}\n`,
   };
   for (const [file, text] of Object.entries(files)) {
     const filepath = path.join(root, file);

@@ -35,6 +35,7 @@ const state: ApiKeyState = {
   rotationTriggers: null,
   connection,
   clockSkewMs: 0,
+  imported: false,
 };
 const inputs = { purpose: "CI", username: "ci-bot", expiresIn: "90d", connection };
 

@@ -1,7 +1,14 @@
-import { ApiKeyState, STATE_VERSION, stored, upgradeState } from "../provider/core/state";
+import { OUTPUT_NAMES } from "../provider/core/fields";
+import {
+  ApiKeyState,
+  INTERNAL_DEFAULTS,
+  STATE_VERSION,
+  stored,
+  upgradeState,
+} from "../provider/core/state";
 
-// The stored state leaves out bookkeeping fields at their default (issue 13: a smaller state costs
-// less on every call), keeps every declared output (null where absent), and reads back the same.
+// The stored state leaves out bookkeeping fields at their default (a smaller state costs less on
+// every call), keeps every declared output (null where absent), and reads back the same.
 
 const base: ApiKeyState = {
   stateVersion: STATE_VERSION,
@@ -26,38 +33,17 @@ const base: ApiKeyState = {
   requestedAccessLevel: null,
   connection: null,
   clockSkewMs: 0,
+  imported: false,
 };
 
-/** The outputs the resource declares (provider/resource.ts): always present. */
-const DECLARED = [
-  "apiKey",
-  "apiKeyId",
-  "userId",
-  "username",
-  "purpose",
-  "created",
-  "expires",
-  "hint",
-  "serverUrl",
-  "expired",
-  "rotateAt",
-  "accessLevel",
-  "lastUsed",
-];
+/** The outputs the resource declares: always present. */
+const DECLARED = OUTPUT_NAMES;
 
 test("bookkeeping fields at their default are left out; declared outputs stay, null included", () => {
   const out = stored(base) as Record<string, unknown>;
   for (const field of DECLARED) expect(out).toHaveProperty(field);
   expect(out.expires).toBeNull();
-  for (const field of [
-    "expiresAt",
-    "expiresIn",
-    "rotateBefore",
-    "rotationTriggers",
-    "requestedAccessLevel",
-    "connection",
-    "clockSkewMs",
-  ]) {
+  for (const field of Object.keys(INTERNAL_DEFAULTS)) {
     expect(out).not.toHaveProperty(field);
   }
   expect(upgradeState(out)).toEqual(base);

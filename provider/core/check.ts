@@ -174,7 +174,8 @@ const defaultChecks = new WeakMap<readonly ConnectionSource[], readonly Problem[
 function defaultConnectionProblems(ambient: readonly ConnectionSource[]): readonly Problem[] {
   let found = defaultChecks.get(ambient);
   if (!found) {
-    found = Object.freeze(connectionProblems(assemble(ambient, isUnknown), isUnknown));
+    const sources = [argumentSource(undefined), ...ambient];
+    found = Object.freeze(connectionProblems(assemble(sources, isUnknown), isUnknown));
     defaultChecks.set(ambient, found);
   }
   return found;

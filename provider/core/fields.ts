@@ -7,35 +7,17 @@
  * (`npm run generate` rewrites the generated files; a test checks they are current).
  */
 
-/** How a value is typed, in TypeScript and in the plugin's schema. */
-export type FieldType =
-  | { kind: "string"; values?: readonly string[] }
-  | { kind: "boolean" }
-  | { kind: "number" }
-  | { kind: "stringOrNumber" }
-  | { kind: "stringMap" }
-  | { kind: "object"; ref: "connection" };
+import type {
+  Declaration,
+  Field,
+  FunctionDeclaration,
+  InputValues,
+  OutputValues,
+  SettingField,
+  ValueOf,
+} from "./field-types";
 
-export interface Field {
-  type: FieldType;
-  /** One or two sentences, Markdown: the JSDoc, the README and the schema all show it. */
-  description: string;
-  /** An input the resource cannot do without. */
-  required?: boolean;
-  /** Encrypted in state and shown as `[secret]`. */
-  secret?: boolean;
-  /** A change of this input replaces the key (new key first, then the old one is revoked). */
-  replaces?: boolean;
-  /** An output that is `null` when there is nothing to report. */
-  nullable?: boolean;
-}
-
-/** A connection setting: also read from these environment variables, first set wins. */
-export interface SettingField extends Field {
-  env: readonly string[];
-  /** Also read from the dynamic resource's stack config under this key (shared with the `octopusdeploy` package). */
-  stackConfig?: string;
-}
+export type { Declaration, Field, FieldType, OutputValues, SettingField } from "./field-types";
 
 /** The access levels a key may be asked for (Octopus's `Custom` is made in its UI, not here). */
 export const ACCESS_LEVELS = ["FullAccess", "ReadOnly"] as const;
@@ -101,7 +83,9 @@ export const OUTPUTS = {
   apiKey: {
     type: { kind: "string" },
     secret: true,
-    description: "The API key itself (`API-…`). Secret: Octopus shows it only once, at creation.",
+    optional: true,
+    description:
+      "The API key itself (`API-…`). Secret: Octopus shows it only once, at creation, so an imported key has none.",
   },
   apiKeyId: {
     type: { kind: "string" },
@@ -196,41 +180,67 @@ export const CONNECTION_SETTINGS = {
   },
 } as const satisfies Record<string, SettingField>;
 
-/** The TypeScript type of a value of `T`. */
-export type ValueOf<T extends FieldType> = T extends {
-  kind: "string";
-  values: readonly (infer V)[];
-}
-  ? V
-  : T extends { kind: "string" }
-    ? string
-    : T extends { kind: "boolean" }
-      ? boolean
-      : T extends { kind: "number" }
-        ? number
-        : T extends { kind: "stringOrNumber" }
-          ? string | number
-          : T extends { kind: "stringMap" }
-            ? Record<string, string>
-            : T extends { kind: "object"; ref: "connection" }
-              ? ConnectionSettings
-              : never;
+/** What `getApiKeys` tells of each key: never a secret (a listing carries none). */
+export const KEY_SUMMARY = {
+  id: { type: { kind: "string" }, description: "Octopus id of the key (`apikeys-…`)." },
+  purpose: { type: { kind: "string" }, description: "What the key is for." },
+  created: { type: { kind: "string" }, description: OUTPUTS.created.description },
+  expires: { type: { kind: "string" }, nullable: true, description: OUTPUTS.expires.description },
+  lastUsed: {
+    type: { kind: "string" },
+    nullable: true,
+    description:
+      "When the key last authenticated (ISO 8601); null if never used, or when the server does not track it (before 2026.3).",
+  },
+  accessLevel: {
+    type: { kind: "string" },
+    nullable: true,
+    description: OUTPUTS.accessLevel.description,
+  },
+  hint: {
+    type: { kind: "string" },
+    nullable: true,
+    description: "The first characters of the key, as Octopus shows them: safe to display.",
+  },
+} as const satisfies Record<string, Field>;
 
-type Spec = Record<string, Field>;
-type RequiredKeys<S extends Spec> = {
-  [K in keyof S]: S[K] extends { required: true } ? K : never;
-}[keyof S];
+/** `getApiKeys`: a user's keys, for audits (unused or soon-expiring keys). */
+export const GET_API_KEYS = {
+  description:
+    "Lists a user's API keys for audits (unused or soon-expiring keys): ids, purposes, dates, access levels and hints, never a secret. Reads at most 100 pages of 100 keys.",
+  inputs: {
+    userId: {
+      type: { kind: "string" },
+      description:
+        "Id of the user whose keys to list. Default: the caller's own user. Not with `username`.",
+    },
+    username: {
+      type: { kind: "string" },
+      description:
+        "Username of the user whose keys to list: the exact name, or the one user whose name differs from it only in letter case. Default: the caller's own user. Not with `userId`.",
+    },
+    purpose: {
+      type: { kind: "string" },
+      description: "Only keys whose purpose contains this text, ignoring case. Default: every key.",
+    },
+  },
+  outputs: {
+    userId: { type: { kind: "string" }, description: "Id of the user whose keys these are." },
+    username: { type: { kind: "string" }, description: "Username of that user." },
+    keys: {
+      type: { kind: "list", of: { kind: "object", ref: "apiKeySummary" } },
+      description: "The user's keys, newest first.",
+    },
+  },
+} as const satisfies FunctionDeclaration;
 
-/** The inputs of `S` as plain values: required ones required, the rest optional. */
-export type InputValues<S extends Spec> = {
-  -readonly [K in RequiredKeys<S>]: ValueOf<S[K]["type"]>;
-} & { -readonly [K in Exclude<keyof S, RequiredKeys<S>>]?: ValueOf<S[K]["type"]> };
-
-/** The outputs of `S` as plain values: nullable ones may be null. */
-export type OutputValues<S extends Spec> = {
-  -readonly [K in keyof S]: S[K] extends { nullable: true }
-    ? ValueOf<S[K]["type"]> | null
-    : ValueOf<S[K]["type"]>;
+/** Everything in one: what the plugin's schema is built from. */
+export const DECLARATION: Declaration = {
+  inputs: INPUTS,
+  outputs: OUTPUTS,
+  config: CONNECTION_SETTINGS,
+  types: { connection: CONNECTION_SETTINGS, apiKeySummary: KEY_SUMMARY },
+  functions: { getApiKeys: GET_API_KEYS },
 };
 
 /** How to reach Octopus (all optional); from the `connection` input, configuration or the environment. */
@@ -241,7 +251,9 @@ export type ConnectionSettings = {
 };
 
 /** The resource's inputs as the provider receives them (plain values, after check). */
-export type ApiKeyInputs = InputValues<typeof INPUTS>;
+export type ApiKeyInputs = Omit<InputValues<typeof INPUTS>, "connection"> & {
+  connection?: ConnectionSettings;
+};
 
 /** The resource's declared outputs. */
 export type ApiKeyOutputs = OutputValues<typeof OUTPUTS>;

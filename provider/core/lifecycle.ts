@@ -8,6 +8,8 @@ import { Connected, Connector } from "./connection/connector";
 import type { Problem } from "./connection/settings";
 import { assemble, ConnectionSource } from "./connection/sources";
 import { KeyCreation } from "./create";
+import { importedView, importKey } from "./import";
+import { KeyListing, listKeys, ListKeysArgs } from "./list-keys";
 import { replacedProperties, updatedInPlace } from "./diff";
 import type { ApiKeyInputs } from "./fields";
 import { rotateAt } from "./rotation";
@@ -58,7 +60,8 @@ export class ApiKeyLifecycle {
     inputs: ApiKeyInputs,
   ): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
     return guard(async () => {
-      const state = upgradeState(olds);
+      const stored = upgradeState(olds);
+      const state = stored.imported ? importedView(stored, inputs) : stored;
       // A key this stack tracks is never another create's lost key: a replacement's create,
       // which follows this diff, must not take the key it replaces for its own.
       this.creation.tracked(state.apiKeyId || id);
@@ -121,6 +124,22 @@ export class ApiKeyLifecycle {
       });
       this.creation.forget(id);
     });
+  }
+
+  /**
+   * `pulumi import`: the key an import id names (./import), with the inputs a program would
+   * declare for it, through the configured connection. Its state has no secret.
+   */
+  import(importId: string): Promise<{ id: string; outs: StoredState; inputs: Props }> {
+    return guard(async () => {
+      const found = await importKey(this.connector.forNewKey(undefined), importId);
+      return { id: found.id, outs: stored(found.state), inputs: found.inputs };
+    });
+  }
+
+  /** A user's keys (the caller's by default), through the configured connection. */
+  listKeys(args: ListKeysArgs): Promise<KeyListing> {
+    return guard(() => listKeys(this.connector.forNewKey(undefined), this.users, args));
   }
 
   /** What the process holds on to, for tests and benchmarks of a long run's memory. */

@@ -38,6 +38,12 @@ export interface Bookkeeping {
   connection: ConnectionSettings | null;
   /** Server clock minus ours when the key was created, for rotation decisions. */
   clockSkewMs: number;
+  /**
+   * Made by import: the inputs the key was created with are unknown, only what Octopus reports,
+   * so diff reads the program's inputs as the way it was asked for (./import). An update, which
+   * records the program's inputs, ends it.
+   */
+  imported: boolean;
 }
 
 /** What the provider stores for a key: the declared outputs and the bookkeeping. Plain JSON only. */
@@ -52,6 +58,7 @@ export const INTERNAL_DEFAULTS = {
   requestedAccessLevel: null,
   connection: null,
   clockSkewMs: 0,
+  imported: false,
 } as const;
 
 type Internal = keyof typeof INTERNAL_DEFAULTS;
@@ -76,6 +83,7 @@ export function stored(state: ApiKeyState): StoredState {
     requestedAccessLevel,
     connection,
     clockSkewMs,
+    imported,
     ...outputs
   } = state;
   const out: StoredState = outputs;
@@ -86,6 +94,7 @@ export function stored(state: ApiKeyState): StoredState {
   if (requestedAccessLevel !== null) out.requestedAccessLevel = requestedAccessLevel;
   if (connection !== null) out.connection = connection;
   if (clockSkewMs !== 0) out.clockSkewMs = clockSkewMs;
+  if (imported) out.imported = imported;
   return out;
 }
 
@@ -128,12 +137,14 @@ export function upgradeState(props: Record<string, unknown>): ApiKeyState {
       : null,
     connection: isObject(props.connection) ? (props.connection as ConnectionSettings) : null,
     clockSkewMs: typeof props.clockSkewMs === "number" ? props.clockSkewMs : 0,
+    imported: props.imported === true,
   };
 }
 
 /** The inputs kept in state, as create and update record them. */
 export function kept(inputs: ApiKeyInputs): Omit<Bookkeeping, "stateVersion" | "clockSkewMs"> {
   return {
+    imported: false,
     userSelector: userSelector(inputs),
     expiresAt: inputs.expiresAt ?? null,
     expiresIn: inputs.expiresIn ?? null,

@@ -99,7 +99,10 @@ export interface OctopusApiKeyArgs {
 
 /** The outputs of an OctopusApiKey. */
 export interface OctopusApiKeyOutputs {
-  /** The API key itself (`API-…`). Secret: Octopus shows it only once, at creation. */
+  /**
+   * The API key itself (`API-…`). Secret: Octopus shows it only once, at creation, so an imported
+   * key has none.
+   */
   readonly apiKey: pulumi.Output<string>;
   /** Octopus id of the key (`apikeys-…`), also the resource's id. */
   readonly apiKeyId: pulumi.Output<string>;

@@ -85,6 +85,16 @@ export class OctopusClient {
   }
 
   /**
+   * Users in the server's order, handed to `each` until it returns true; at most
+   * {@link MAX_PAGES} pages. Needs the UserView permission (an administrator).
+   */
+  async listUsers(each: (user: OctopusUser) => boolean): Promise<void> {
+    await this.pages(`/api/users?take=${PAGE_SIZE}`, (item, exchange) =>
+      each(asUser(item, exchange)),
+    );
+  }
+
+  /**
    * Keys of a user, newest first, until `stop` returns true for a key (that key excluded); at most
    * {@link MAX_PAGES} pages.
    */

@@ -37,9 +37,12 @@ export class Connector {
     this.checked.clear();
   }
 
-  /** The sources of a call with this `connection` argument, argument first. */
+  /**
+   * The sources of a call with this `connection` argument, argument first (also when there is
+   * none: messages then still name it as a place to set what is missing).
+   */
   sources(argument: ConnectionSettings | null | undefined): ConnectionSource[] {
-    return argument ? [argumentSource(argument), ...this.ambient()] : [...this.ambient()];
+    return [argumentSource(argument), ...this.ambient()];
   }
 
   /** The connection a new key is created through. */

@@ -43,8 +43,7 @@ export function connectionProblems(
         if (!isLoopbackHost(host)) {
           problems.push({
             property: "connection.address",
-            reason:
-              "uses plain http:// to a host that is not loopback, which would send the API key unencrypted; use https://, or set connection.allowInsecureHttp (or OCTOPUS_ALLOW_INSECURE_HTTP=1) if you accept that risk",
+            reason: `uses plain http:// to a host that is not loopback, which would send the credential unencrypted; use https://, or set ${either(where.allowInsecureHttp.map(optIn))} if you accept that risk`,
           });
         }
       }
@@ -76,7 +75,7 @@ export function connectionProblems(
     problems.push({
       property: "connection.apiKey",
       reason:
-        "is not an Octopus API key (they look like API-XXXXXXXX…); copy the whole key, or use connection.accessToken for a bearer token",
+        "is not an Octopus API key (they look like API-XXXXXXXX…); copy the whole key, or give a bearer token as the access token instead",
     });
   }
   if (
@@ -136,11 +135,14 @@ function timeoutMs(value: unknown): number | undefined {
   return undefined;
 }
 
-/** "a, b or c". */
+/** How to turn a boolean setting on, by its name: an environment variable takes `1`. */
+const optIn = (name: string): string =>
+  /^[A-Z0-9_]+$/.test(name) ? `${name}=1` : `${name} to true`;
+
+/** "a, b, or c". */
 function either(names: string[]): string {
-  return names.length <= 1
-    ? (names[0] ?? "")
-    : `${names.slice(0, -1).join(", ")} or ${names[names.length - 1]}`;
+  if (names.length <= 2) return names.join(" or ");
+  return `${names.slice(0, -1).join(", ")}, or ${names[names.length - 1]}`;
 }
 
 /**

@@ -67,8 +67,8 @@ export interface Assembled {
   labels: { address: string; credential: string };
   /** Why the only credentials there are may not go to the address; nothing may then be sent. */
   conflict?: string;
-  /** How each source names the address and the credential settings, for advice. */
-  where: { address: string[]; credential: string[] };
+  /** How the sources name each setting (and `credential`: either credential), for advice. */
+  where: Record<SettingName | "credential", string[]>;
 }
 
 const isSet = (value: unknown): boolean => value !== undefined && value !== null && value !== "";
@@ -139,10 +139,13 @@ export function assemble(
     },
     ...(conflict ? { conflict } : {}),
     where: {
-      address: names(sources, "address"),
-      credential: [
-        ...new Set(sources.flatMap((s) => [s.names.apiKey, s.names.accessToken])),
-      ].filter((n): n is string => n !== undefined),
+      ...(Object.fromEntries(SETTING_NAMES.map((f) => [f, names(sources, f)])) as Record<
+        SettingName,
+        string[]
+      >),
+      credential: sources.flatMap((s) =>
+        [s.names.apiKey, s.names.accessToken].filter((n): n is string => n !== undefined),
+      ),
     },
   };
 }
