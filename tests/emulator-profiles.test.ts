@@ -109,20 +109,64 @@ describe("2025.3 (2020.6–2025.3)", () => {
     expect(far.json.Expires).toBe(at(5000));
   });
 
-  test("an explicit expiry still may not outlive the caller's key; the default is not held to it", async () => {
+  test("a key that never expires is refused to a caller whose own key expires, explicit or defaulted", async () => {
     const short = emu.createKey(emu.admin.id, {
       purpose: "short",
       expires: new Date(T0.getTime() + 10 * DAY),
     });
+    const before = emu.liveKeys(emu.serviceAccount.id).length;
     const beyond = await create(emu.serviceAccount.id, short.secret, {
       Purpose: "p",
       Expires: at(11),
     });
     expect(beyond.status).toBe(400);
     expect(beyond.json.Errors[0]).toMatch(/cannot expire after the API key used to create it/);
-    const defaulted = await create(emu.serviceAccount.id, short.secret, { Purpose: "p" });
-    expect(defaulted.status).toBe(200);
-    expect(defaulted.json.Expires).toBeNull();
+    // The default (never) outlives the caller's key: refused too (go-octopusdeploy issue #109).
+    for (const body of [{ Purpose: "omitted" }, { Purpose: "null", Expires: null }]) {
+      const defaulted = await create(emu.serviceAccount.id, short.secret, body);
+      expect(defaulted.status).toBe(400);
+      expect(defaulted.json.Errors).toEqual([
+        "The API key cannot expire after the API key used to create it, which expires 2026-01-12T10:11:12.123+00:00.",
+      ]);
+    }
+    expect(emu.liveKeys(emu.serviceAccount.id)).toHaveLength(before);
+    // An expiry within the caller's key's still works; so does the default for a caller whose
+    // key never expires (the seeded ones) or who holds a bearer token.
+    const within = await create(emu.serviceAccount.id, short.secret, {
+      Purpose: "p",
+      Expires: at(9),
+    });
+    expect(within.status).toBe(200);
+    const admin = await create(emu.serviceAccount.id, emu.admin.apiKey, { Purpose: "d" });
+    expect(admin.json.Expires).toBeNull();
+    const token = emu.issueAccessToken(emu.serviceAccount.id);
+    const byToken = await call("POST", `/api/users/${emu.serviceAccount.id}/apikeys`, {
+      bearer: token,
+      body: { Purpose: "t" },
+    });
+    expect(byToken.status).toBe(200);
+    expect(byToken.json.Expires).toBeNull();
+  });
+
+  test("defaultExpiryVsCaller does not apply: the default is refused even with clip", async () => {
+    await emu.close();
+    await start({ profile: "2025.3", defaultExpiryVsCaller: "clip" });
+    const short = emu.createKey(emu.admin.id, {
+      purpose: "short",
+      expires: new Date(T0.getTime() + 10 * DAY),
+    });
+    const res = await create(emu.serviceAccount.id, short.secret, { Purpose: "p" });
+    expect(res.status).toBe(400);
+    // With the docs' 180-day default, the default still may not outlive the caller's key.
+    await emu.close();
+    await start({ profile: "2025.3", defaultExpiryDays: 180 });
+    const shortToo = emu.createKey(emu.admin.id, {
+      purpose: "short",
+      expires: new Date(T0.getTime() + 10 * DAY),
+    });
+    expect((await create(emu.serviceAccount.id, shortToo.secret, { Purpose: "p" })).status).toBe(
+      400,
+    );
   });
 
   test("keys have none of the 2026.3 fields, and AccessLevel in the body is ignored", async () => {

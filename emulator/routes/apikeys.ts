@@ -217,13 +217,17 @@ function createKey(ctx: ApiContext, target: UserRecord, caller: Caller, raw: Buf
       }
     }
   } else if (
-    expires &&
-    rules.callerLimitsDefault &&
+    !explicit &&
     caller.keyExpires &&
-    expires.getTime() > caller.keyExpires.getTime()
+    (expires === null || expires.getTime() > caller.keyExpires.getTime())
   ) {
-    // Whether the real server refuses or shortens a defaulted expiry here is not documented.
-    if ((ctx.options.defaultExpiryVsCaller ?? "refuse") === "clip") expires = caller.keyExpires;
+    // A defaulted expiry (never, before 2025.4) later than the caller's own key's. Before 2025.4
+    // the create is refused (go-octopusdeploy issue #109); what 2025.4+ does is not documented.
+    const how =
+      rules.defaultVsCallerKey === "refuse"
+        ? "refuse"
+        : (ctx.options.defaultExpiryVsCaller ?? "refuse");
+    if (how === "clip") expires = caller.keyExpires;
     else errors.push(beyondCaller(caller.keyExpires));
   }
   if (errors.length > 0) return fail(400, MSG_BAD_REQUEST, errors);
