@@ -74,6 +74,11 @@ export interface SeededUser {
   apiKey: string;
   isService: boolean;
   isAdmin: boolean;
+  /**
+   * Octopus' internal identification token of the user, which `GET /api/users?filter=` matches
+   * (REST reference); not part of the user resource.
+   */
+  identificationToken: string;
 }
 
 export interface LiveKey {

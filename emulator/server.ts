@@ -103,7 +103,7 @@ export class OctopusEmulator {
       options.seed === undefined ? secureRandom() : seededRandom((options.seed ^ 0x5bd1e995) >>> 0);
     this.faultEngine = new FaultEngine(() => faultSeeds.int(2 ** 32));
     this.faults = this.faultEngine;
-    this.store = new Store(this.rand, () => this.now());
+    this.store = new Store(this.rand, () => this.now(), installationId);
     const base = profileRules(
       options.profile ?? (options.legacyNoExpiry ? "2025.3" : DEFAULT_PROFILE),
     );
@@ -437,5 +437,6 @@ function describe(user: UserRecord, apiKey: string): SeededUser {
     apiKey,
     isService: user.isService,
     isAdmin: user.isAdmin,
+    identificationToken: user.identificationToken,
   };
 }

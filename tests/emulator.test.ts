@@ -300,6 +300,61 @@ describe("users", () => {
       ...Array.from({ length: 7 }, (_, i) => `user-0000${i + 1}`),
     ]);
   });
+  test("the list and /all are sorted by username, case-insensitively, whatever the ids", async () => {
+    await start({ users: 2 });
+    // Added after the seeded users, so their ids are higher than admin's, ci-bot's and jane.doe's.
+    for (const username of ["zed", "Bob", "alice", "Carol"]) emu.addUser({ username });
+    const expected = [
+      "admin",
+      "alice",
+      "Bob",
+      "Carol",
+      "ci-bot",
+      "jane.doe",
+      "user-00001",
+      "user-00002",
+      "zed",
+    ];
+    const seen: string[] = [];
+    let page = await call("GET", "/api/users?take=4", { key: emu.admin.apiKey });
+    for (;;) {
+      seen.push(...page.json.Items.map((u: Json) => u.Username));
+      if (!page.json.Links["Page.Next"]) break;
+      page = await follow(page.json.Links["Page.Next"], emu.admin.apiKey);
+    }
+    expect(seen).toEqual(expected);
+    const all = await call("GET", "/api/users/all", { key: emu.admin.apiKey });
+    expect(all.json.map((u: Json) => u.Username)).toEqual(expected);
+    // "I" is in no hex token and no "@example.com" address: in admin ("Administrator"), alice,
+    // ci-bot and the fillers ("Filler User …").
+    const filtered = await call("GET", "/api/users?filter=I", { key: emu.admin.apiKey });
+    expect(filtered.json.Items.map((u: Json) => u.Username)).toEqual([
+      "admin",
+      "alice",
+      "ci-bot",
+      "user-00001",
+      "user-00002",
+    ]);
+  });
+
+  test("filter matches a fragment of the identification token, which the resource does not show", async () => {
+    await start({ users: 3 });
+    const token = emu.serviceAccount.identificationToken;
+    expect(token).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(
+      new Set([emu.admin, emu.serviceAccount, emu.user].map((u) => u.identificationToken)).size,
+    ).toBe(3);
+    for (const fragment of [token, token.slice(9, 23).toUpperCase()]) {
+      const res = await call("GET", `/api/users?filter=${fragment}`, { key: emu.admin.apiKey });
+      expect(res.json.Items.map((u: Json) => u.Id)).toEqual([emu.serviceAccount.id]);
+      // The page links echo the filter; the users themselves never show the token.
+      expect(JSON.stringify(res.json.Items)).not.toContain(token.slice(9, 23));
+    }
+    // A service account has no email address: "@" finds only the users that have one.
+    const at = await call("GET", "/api/users?filter=%40", { key: emu.admin.apiKey });
+    expect(at.json.Items.map((u: Json) => u.Username)).not.toContain("ci-bot");
+    expect(at.json.TotalResults).toBe(5);
+  });
 });
 
 describe("api keys", () => {
