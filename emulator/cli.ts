@@ -8,6 +8,7 @@ const USAGE =
   "]\n" +
   "         [--delete-answer json|noContent204|empty200] [--default-expiry-vs-caller refuse|clip]\n" +
   "         [--expires-precision ms|s] [--error-bodies errors|helpText] [--user-api-keys-disabled]\n" +
+  "         [--wrong-owner-answer badRequest|notFound]\n" +
   "         [--legacy-no-expiry (same as --profile 2025.3)]";
 
 export class UsageError extends Error {
@@ -85,6 +86,9 @@ export function parseArgs(argv: readonly string[]): EmulatorOptions {
         break;
       case "--error-bodies":
         options.errorBodies = choice(["errors", "helpText"] as const);
+        break;
+      case "--wrong-owner-answer":
+        options.wrongOwnerAnswer = choice(["badRequest", "notFound"] as const);
         break;
       case "--user-api-keys-disabled":
         options.userApiKeysEnabled = false;

@@ -52,6 +52,12 @@ export interface EmulatorOptions {
    */
   errorBodies?: "errors" | "helpText";
   /**
+   * How `GET`/`DELETE /api/users/{id}/apikeys/{keyId}` answer for a key that exists under another
+   * user: 400 "This ApiKey does not belong to the specified user." ("badRequest", default; Octopus'
+   * published swagger) or 404 ("notFound").
+   */
+  wrongOwnerAnswer?: "badRequest" | "notFound";
+  /**
    * The 2023.2+ "User API Keys" setting (`UserApiKeysEnabled`); default true. When false, a user
    * who is not a service account is refused (403) a key for themself. Also `setUserApiKeysEnabled`.
    */

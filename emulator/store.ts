@@ -213,12 +213,6 @@ export class Store {
     return this.keys.get(id.toLowerCase());
   }
 
-  /** The key `keyId` if `user` owns it. */
-  findKey(user: UserRecord, keyId: string | undefined): KeyRecord | undefined {
-    const key = keyId === undefined ? undefined : this.keys.get(keyId.toLowerCase());
-    return key && key.userId === user.id ? key : undefined;
-  }
-
   keyBySecret(secret: string): KeyRecord | undefined {
     return this.keysByHash.get(sha256(secret));
   }

@@ -185,6 +185,8 @@ describe("cli", () => {
         "--error-bodies",
         "helpText",
         "--user-api-keys-disabled",
+        "--wrong-owner-answer",
+        "notFound",
       ]),
     ).toEqual({
       port: 8065,
@@ -194,6 +196,7 @@ describe("cli", () => {
       expiresPrecision: "s",
       errorBodies: "helpText",
       userApiKeysEnabled: false,
+      wrongOwnerAnswer: "notFound",
     });
     expect(parseArgs(["--legacy-no-expiry"]).profile).toBe("2025.3");
     expect(() => parseArgs(["--profile", "2024.1"])).toThrow(UsageError);

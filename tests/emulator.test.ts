@@ -415,7 +415,7 @@ describe("api keys", () => {
     expect(next.json.Links["Page.Next"]).toBeUndefined();
   });
 
-  test("get one shows the hint; unknown keys and keys of another user are 404", async () => {
+  test("get one shows the hint; an unknown key is 404", async () => {
     const created = await createKey(emu.user.id, emu.user.apiKey, { Purpose: "one" });
     const one = await call("GET", `/api/users/${emu.user.id}/apikeys/${created.json.Id}`, {
       key: emu.user.apiKey,
@@ -434,10 +434,52 @@ describe("api keys", () => {
       key: emu.user.apiKey,
     });
     expect(unknown.status).toBe(404);
-    const wrongOwner = await call("GET", `/api/users/${emu.admin.id}/apikeys/${created.json.Id}`, {
-      key: emu.admin.apiKey,
+  });
+
+  test("a key id of another user answers 400 'does not belong' to GET and DELETE, and stays", async () => {
+    const janes = await createKey(emu.user.id, emu.user.apiKey, { Purpose: "jane's" });
+    const expected = {
+      ErrorMessage: "This ApiKey does not belong to the specified user.",
+      Errors: ["This ApiKey does not belong to the specified user."],
+    };
+    // Through the administrator's path (who may read anyone's keys) and through the caller's own.
+    for (const [userId, key] of [
+      [emu.admin.id, emu.admin.apiKey],
+      [emu.serviceAccount.id, emu.admin.apiKey],
+      [emu.serviceAccount.id, emu.serviceAccount.apiKey],
+    ]) {
+      const path = `/api/users/${userId}/apikeys/${janes.json.Id}`;
+      for (const method of ["GET", "DELETE"]) {
+        const res = await call(method, path, { key });
+        expect(res.status).toBe(400);
+        expect(res.json).toEqual(expected);
+      }
+    }
+    expect(emu.hasKey(janes.json.Id)).toBe(true);
+    // Ids compare case-insensitively, for the check too.
+    const upper = await call(
+      "GET",
+      `/api/users/${emu.admin.id}/apikeys/${janes.json.Id.toUpperCase()}`,
+      {
+        key: emu.admin.apiKey,
+      },
+    );
+    expect(upper.status).toBe(400);
+    // Permissions come first: a non-administrator learns nothing about another user's path.
+    const denied = await call("GET", `/api/users/${emu.admin.id}/apikeys/${janes.json.Id}`, {
+      key: emu.serviceAccount.apiKey,
     });
-    expect(wrongOwner.status).toBe(404);
+    expect(denied.status).toBe(403);
+  });
+
+  test("wrongOwnerAnswer: notFound answers 404 for another user's key id instead", async () => {
+    await emu.close();
+    await start({ wrongOwnerAnswer: "notFound" });
+    const janes = emu.createKey(emu.user.id, { purpose: "jane's" });
+    const path = `/api/users/${emu.admin.id}/apikeys/${janes.id}`;
+    expect((await call("GET", path, { key: emu.admin.apiKey })).status).toBe(404);
+    expect((await call("DELETE", path, { key: emu.admin.apiKey })).status).toBe(404);
+    expect(emu.hasKey(janes.id)).toBe(true);
   });
 
   test("delete answers 200 {} and the key is gone; deleting again or for an unknown user is 404", async () => {

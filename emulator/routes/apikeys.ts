@@ -30,6 +30,12 @@ export const USER_API_KEYS_DISABLED_REASON =
   "Settings > Authentication > User API Keys, UserApiKeysEnabled). API keys can still be " +
   "created for service accounts.";
 
+/**
+ * The 400 for a key id that exists under another user than the path's: the text is the one
+ * Octopus' published swagger lists for `GET` and `DELETE /api/users/{userId}/apikeys/{id}`.
+ */
+export const WRONG_OWNER_MESSAGE = "This ApiKey does not belong to the specified user.";
+
 const ACCESS_LEVELS: readonly AccessLevel[] = ["FullAccess", "ReadOnly", "Custom"];
 const ACTOR_TYPES = ["User", "AiAgent"] as const;
 
@@ -66,18 +72,37 @@ export function apiKeyRoute(
       }
       return createKey(ctx, target, caller, body);
     case "keyRead": {
-      const key = ctx.store.findKey(target, route.keyId);
-      return key ? json(200, keyResource(ctx, key)) : notFound();
+      const key = ownKey(ctx, target, route.keyId);
+      return "reply" in key ? key.reply : json(200, keyResource(ctx, key.key));
     }
     case "keyRevoke": {
-      const key = ctx.store.findKey(target, route.keyId);
-      if (!key) return notFound();
-      ctx.store.removeKey(key);
+      const key = ownKey(ctx, target, route.keyId);
+      if ("reply" in key) return key.reply;
+      ctx.store.removeKey(key.key);
       return revokeAnswer(ctx);
     }
+
     default:
       return notFound();
   }
+}
+
+/**
+ * The key `keyId` of `user`; else 404, or 400 when the id is another user's key (Octopus'
+ * published swagger lists "This ApiKey does not belong to the specified user." as a 400 of both
+ * routes; `wrongOwnerAnswer: "notFound"` answers 404 instead).
+ */
+function ownKey(
+  ctx: ApiContext,
+  user: UserRecord,
+  keyId: string | undefined,
+): { key: KeyRecord } | { reply: Reply } {
+  const key = keyId === undefined ? undefined : ctx.store.keyById(keyId);
+  if (key && key.userId === user.id) return { key };
+  if (key && (ctx.options.wrongOwnerAnswer ?? "badRequest") === "badRequest") {
+    return { reply: fail(400, WRONG_OWNER_MESSAGE) };
+  }
+  return { reply: notFound() };
 }
 
 /**
