@@ -8,6 +8,7 @@ const USAGE =
   "]\n" +
   "         [--delete-answer json|noContent204|empty200] [--default-expiry-vs-caller refuse|clip]\n" +
   "         [--expires-precision ms|s] [--error-bodies errors|helpText] [--user-api-keys-disabled]\n" +
+  "         [--key-list-order newestFirst|oldestFirst|byId] [--key-list-filters honoured|ignored]\n" +
   "         [--wrong-owner-answer badRequest|notFound]\n" +
   "         [--legacy-no-expiry (same as --profile 2025.3)]";
 
@@ -86,6 +87,12 @@ export function parseArgs(argv: readonly string[]): EmulatorOptions {
         break;
       case "--error-bodies":
         options.errorBodies = choice(["errors", "helpText"] as const);
+        break;
+      case "--key-list-order":
+        options.keyListOrder = choice(["newestFirst", "oldestFirst", "byId"] as const);
+        break;
+      case "--key-list-filters":
+        options.keyListFilters = choice(["honoured", "ignored"] as const);
         break;
       case "--wrong-owner-answer":
         options.wrongOwnerAnswer = choice(["badRequest", "notFound"] as const);

@@ -8,6 +8,9 @@ export type DeleteAnswer = "json" | "noContent204" | "empty200";
 /** An API key's access level (2026.3+). */
 export type AccessLevel = "FullAccess" | "ReadOnly" | "Custom";
 
+/** The order of `GET /api/users/{id}/apikeys`: the reference's newest first, or another one. */
+export type KeyListOrder = "newestFirst" | "oldestFirst" | "byId";
+
 export interface EmulatorOptions {
   /** Default "127.0.0.1". */
   host?: string;
@@ -51,6 +54,13 @@ export interface EmulatorOptions {
    * + `Details` + `FullException` (a fake server stack trace) and no `Errors` ("helpText").
    */
   errorBodies?: "errors" | "helpText";
+  /** Order of the key list; default "newestFirst" (REST reference). "byId" is stable but arbitrary. */
+  keyListOrder?: KeyListOrder;
+  /**
+   * Whether the key list honours `partialPurpose` and `partialKeyword` ("honoured", default) or
+   * ignores them and lists every key, as a server that predates them would.
+   */
+  keyListFilters?: "honoured" | "ignored";
   /**
    * How `GET`/`DELETE /api/users/{id}/apikeys/{keyId}` answer for a key that exists under another
    * user: 400 "This ApiKey does not belong to the specified user." ("badRequest", default; Octopus'

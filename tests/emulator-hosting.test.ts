@@ -185,6 +185,10 @@ describe("cli", () => {
         "--error-bodies",
         "helpText",
         "--user-api-keys-disabled",
+        "--key-list-order",
+        "byId",
+        "--key-list-filters",
+        "ignored",
         "--wrong-owner-answer",
         "notFound",
       ]),
@@ -196,6 +200,8 @@ describe("cli", () => {
       expiresPrecision: "s",
       errorBodies: "helpText",
       userApiKeysEnabled: false,
+      keyListOrder: "byId",
+      keyListFilters: "ignored",
       wrongOwnerAnswer: "notFound",
     });
     expect(parseArgs(["--legacy-no-expiry"]).profile).toBe("2025.3");

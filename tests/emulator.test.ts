@@ -415,6 +415,75 @@ describe("api keys", () => {
     expect(next.json.Links["Page.Next"]).toBeUndefined();
   });
 
+  test("partialKeyword matches a fragment of the purpose or the hint; with partialPurpose both must match", async () => {
+    const made: Json[] = [];
+    for (const purpose of ["deploy web", "deploy db", "backup"]) {
+      emu.advance(1000);
+      made.push((await createKey(emu.user.id, emu.user.apiKey, { Purpose: purpose })).json);
+    }
+    const list = async (query: string): Promise<Reply> =>
+      call("GET", `/api/users/${emu.user.id}/apikeys?${query}`, { key: emu.user.apiKey });
+    const purposes = (res: Reply): string[] => res.json.Items.map((k: Json) => k.Purpose);
+
+    expect(purposes(await list("partialKeyword=DEPLOY"))).toEqual(["deploy db", "deploy web"]);
+    // The hint is the first 8 characters of the secret ("API-" and 4 more).
+    const hint = made[2].ApiKey.slice(0, 8) as string;
+    const byHint = await list(`partialKeyword=${hint.slice(2).toLowerCase()}`);
+    expect(byHint.json.Items.map((k: Json) => k.Id)).toContain(made[2].Id);
+    expect(byHint.json.Items.every((k: Json) => k.ApiKey.Hint.includes(hint.slice(2)))).toBe(true);
+    // Every key's hint starts with "API-": the keyword "api-" matches them all.
+    expect((await list("partialKeyword=api-")).json.TotalResults).toBe(4);
+    // partialPurpose never looks at the hint.
+    expect((await list("partialPurpose=api-")).json.TotalResults).toBe(0);
+    const both = await list("partialPurpose=deploy&partialKeyword=web&take=1");
+    expect(purposes(both)).toEqual(["deploy web"]);
+    expect(both.json.Links.Self).toBe(
+      `/api/users/${emu.user.id}/apikeys?skip=0&take=1&partialPurpose=deploy&partialKeyword=web`,
+    );
+    expect(both.json.Links.Template).toBe(
+      `/api/users/${emu.user.id}/apikeys{?skip,take,partialPurpose,partialKeyword}`,
+    );
+  });
+
+  test("keyListFilters: ignored lists every key whatever the filters say", async () => {
+    await emu.close();
+    await start({ keyListFilters: "ignored" });
+    await createKey(emu.user.id, emu.user.apiKey, { Purpose: "wanted" });
+    const res = await call(
+      "GET",
+      `/api/users/${emu.user.id}/apikeys?partialPurpose=wanted&partialKeyword=wanted`,
+      { key: emu.user.apiKey },
+    );
+    expect(res.json.Items.map((k: Json) => k.Purpose)).toEqual(["wanted", "Emulator seed"]);
+  });
+
+  test.each([
+    ["oldestFirst", (ids: string[]) => [...ids]],
+    ["byId", (ids: string[]) => [...ids].sort()],
+  ] as const)(
+    "keyListOrder: %s lists keys in that order, page after page",
+    async (order, expect_) => {
+      await emu.close();
+      await start({ keyListOrder: order });
+      const ids = [emu.liveKeys(emu.user.id)[0].Id];
+      for (let i = 0; i < 6; i++) {
+        emu.advance(1000);
+        ids.push(emu.createKey(emu.user.id, { purpose: `k${i}` }).id);
+      }
+      const seen: string[] = [];
+      let page = await call("GET", `/api/users/${emu.user.id}/apikeys?take=3`, {
+        key: emu.user.apiKey,
+      });
+      for (;;) {
+        seen.push(...page.json.Items.map((k: Json) => k.Id));
+        if (!page.json.Links["Page.Next"]) break;
+        page = await follow(page.json.Links["Page.Next"], emu.user.apiKey);
+      }
+      expect(seen).toEqual(expect_(ids));
+      expect(seen).not.toEqual([...ids].reverse());
+    },
+  );
+
   test("get one shows the hint; an unknown key is 404", async () => {
     const created = await createKey(emu.user.id, emu.user.apiKey, { Purpose: "one" });
     const one = await call("GET", `/api/users/${emu.user.id}/apikeys/${created.json.Id}`, {

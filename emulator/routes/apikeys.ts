@@ -120,15 +120,33 @@ function revokeAnswer(ctx: ApiContext): Reply {
   }
 }
 
+/**
+ * The key list (REST reference: "returning the most recent results first"), narrowed by
+ * `partialPurpose` (a case-insensitive fragment of the purpose) and `partialKeyword` (of the
+ * purpose or the hint), unless `keyListFilters` is "ignored"; `keyListOrder` may change the order.
+ */
 function listKeys(ctx: ApiContext, user: UserRecord, query: URLSearchParams): Reply {
   const paging = parsePaging(query);
   if ("error" in paging) return paging.error;
-  const partial = query.get("partialPurpose") ?? "";
-  const needle = partial.toLowerCase();
-  const keys = ctx.store.keysNewestFirst(
-    (k) => k.userId === user.id && (needle === "" || k.purpose.toLowerCase().includes(needle)),
+  const honoured = (ctx.options.keyListFilters ?? "honoured") === "honoured";
+  const params: Array<[string, string]> = [];
+  const needles: Array<(key: KeyRecord) => boolean> = [];
+  for (const name of ["partialPurpose", "partialKeyword"] as const) {
+    const value = query.get(name) ?? "";
+    if (value === "") continue;
+    params.push([name, value]);
+    const needle = value.toLowerCase();
+    if (!honoured) continue;
+    needles.push(
+      name === "partialPurpose"
+        ? (k) => k.purpose.toLowerCase().includes(needle)
+        : (k) => k.purpose.toLowerCase().includes(needle) || k.hint.toLowerCase().includes(needle),
+    );
+  }
+  const keys = ordered(
+    ctx,
+    ctx.store.keysNewestFirst((k) => k.userId === user.id && needles.every((n) => n(k))),
   );
-  const params: Array<[string, string]> = partial !== "" ? [["partialPurpose", partial]] : [];
   return json(
     200,
     page(
@@ -137,11 +155,24 @@ function listKeys(ctx: ApiContext, user: UserRecord, query: URLSearchParams): Re
       keys,
       paging,
       `/api/users/${user.id}/apikeys`,
-      "{?skip,take,partialPurpose}",
+      "{?skip,take,partialPurpose,partialKeyword}",
       params,
       (k) => keyResource(ctx, k),
     ),
   );
+}
+
+/** Keys (given newest first) in the order `keyListOrder` asks for. */
+function ordered(ctx: ApiContext, newestFirst: KeyRecord[]): KeyRecord[] {
+  switch (ctx.options.keyListOrder ?? "newestFirst") {
+    case "oldestFirst":
+      return newestFirst.reverse();
+    case "byId":
+      // Stable from one request to the next (so paging stays consistent), unrelated to time.
+      return newestFirst.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    default:
+      return newestFirst;
+  }
 }
 
 /** Reads an enum the way Octopus' model binding does: by name, case-insensitively; null = default. */
