@@ -7,7 +7,8 @@ const USAGE =
   PROFILES.join("|") +
   "]\n" +
   "         [--delete-answer json|noContent204|empty200] [--default-expiry-vs-caller refuse|clip]\n" +
-  "         [--expires-precision ms|s] [--error-bodies errors|helpText] [--user-api-keys-disabled]\n" +
+  "         [--expires-precision ms|s|datetime] [--error-bodies errors|helpText]\n" +
+  "         [--user-api-keys-disabled] [--date-header-offset MS]\n" +
   "         [--key-list-order newestFirst|oldestFirst|byId] [--key-list-filters honoured|ignored]\n" +
   "         [--wrong-owner-answer badRequest|notFound]\n" +
   "         [--legacy-no-expiry (same as --profile 2025.3)]";
@@ -83,11 +84,19 @@ export function parseArgs(argv: readonly string[]): EmulatorOptions {
         options.defaultExpiryVsCaller = choice(["refuse", "clip"] as const);
         break;
       case "--expires-precision":
-        options.expiresPrecision = choice(["ms", "s"] as const);
+        options.expiresPrecision = choice(["ms", "s", "datetime"] as const);
         break;
-      case "--error-bodies":
-        options.errorBodies = choice(["errors", "helpText"] as const);
+      case "--date-header-offset": {
+        const raw = value();
+        const n = Number(raw);
+        if (raw === undefined || raw.trim() === "" || !Number.isInteger(n)) {
+          throw new UsageError(
+            `${flag} needs an integer (ms, may be negative), got ${raw ?? "nothing"}`,
+          );
+        }
+        options.dateHeaderOffsetMs = n;
         break;
+      }
       case "--key-list-order":
         options.keyListOrder = choice(["newestFirst", "oldestFirst", "byId"] as const);
         break;
@@ -96,6 +105,9 @@ export function parseArgs(argv: readonly string[]): EmulatorOptions {
         break;
       case "--wrong-owner-answer":
         options.wrongOwnerAnswer = choice(["badRequest", "notFound"] as const);
+        break;
+      case "--error-bodies":
+        options.errorBodies = choice(["errors", "helpText"] as const);
         break;
       case "--user-api-keys-disabled":
         options.userApiKeysEnabled = false;

@@ -8,6 +8,12 @@ export type DeleteAnswer = "json" | "noContent204" | "empty200";
 /** An API key's access level (2026.3+). */
 export type AccessLevel = "FullAccess" | "ReadOnly" | "Custom";
 
+/**
+ * How a stored `Expires` keeps time: to the millisecond, cut to whole seconds, or rounded as SQL
+ * Server's `datetime` type rounds (to 1/300 s: stored milliseconds end in 0, 3 or 7).
+ */
+export type ExpiresPrecision = "ms" | "s" | "datetime";
+
 /** The order of `GET /api/users/{id}/apikeys`: the reference's newest first, or another one. */
 export type KeyListOrder = "newestFirst" | "oldestFirst" | "byId";
 
@@ -47,8 +53,16 @@ export interface EmulatorOptions {
    * default "refuse".
    */
   defaultExpiryVsCaller?: "refuse" | "clip";
-  /** Whether a stored `Expires` keeps milliseconds ("ms", default) or is cut to whole seconds. */
-  expiresPrecision?: "ms" | "s";
+  /**
+   * Whether a stored `Expires` keeps milliseconds ("ms", default), is cut to whole seconds ("s"),
+   * or is rounded to SQL Server `datetime`'s 1/300 s ("datetime": .xx0, .xx3 or .xx7).
+   */
+  expiresPrecision?: ExpiresPrecision;
+  /**
+   * Milliseconds added to the server clock in the `Date` response header only, as a reverse proxy
+   * that stamps its own `Date` (nginx does by default) off by that much; default 0. May be negative.
+   */
+  dateHeaderOffsetMs?: number;
   /**
    * 401/403 bodies: `ErrorMessage` + `Errors` ("errors", default), or `ErrorMessage` + `HelpText`
    * + `Details` + `FullException` (a fake server stack trace) and no `Errors` ("helpText").

@@ -399,8 +399,10 @@ export class OctopusEmulator {
     // A 204 carries no body and, per RFC 9110, no Content-Length.
     if (reply.status !== 204) res.setHeader("Content-Length", buffer.length);
     res.setHeader("X-Content-Type-Options", "nosniff");
-    // The server's own clock, as a real server's Date header is (clients may estimate skew from it).
-    res.setHeader("Date", this.now().toUTCString());
+    // The server's own clock, as a real server's Date header is (clients may estimate skew from
+    // it), or a reverse proxy's, off by `dateHeaderOffsetMs` (nginx stamps its own by default).
+    const stamped = this.now().getTime() + (this.options.dateHeaderOffsetMs ?? 0);
+    res.setHeader("Date", new Date(stamped).toUTCString());
     for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     res.end(buffer);
     this.currentStats.bytesOut += buffer.length;

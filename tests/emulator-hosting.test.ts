@@ -185,6 +185,7 @@ describe("cli", () => {
         "--error-bodies",
         "helpText",
         "--user-api-keys-disabled",
+        "--date-header-offset=-3000",
         "--key-list-order",
         "byId",
         "--key-list-filters",
@@ -200,10 +201,13 @@ describe("cli", () => {
       expiresPrecision: "s",
       errorBodies: "helpText",
       userApiKeysEnabled: false,
+      dateHeaderOffsetMs: -3000,
       keyListOrder: "byId",
       keyListFilters: "ignored",
       wrongOwnerAnswer: "notFound",
     });
+    expect(parseArgs(["--expires-precision", "datetime"]).expiresPrecision).toBe("datetime");
+    expect(() => parseArgs(["--date-header-offset", "1.5"])).toThrow(/integer/);
     expect(parseArgs(["--legacy-no-expiry"]).profile).toBe("2025.3");
     expect(() => parseArgs(["--profile", "2024.1"])).toThrow(UsageError);
     expect(() => parseArgs(["--profile", "2024.1"])).toThrow(/2025\.3, 2025\.4, 2026\.3/);

@@ -440,6 +440,70 @@ describe("expiresPrecision", () => {
   });
 });
 
+describe("expiresPrecision: datetime (SQL Server's 1/300 s)", () => {
+  test("rounds the stored milliseconds to .xx0, .xx3 or .xx7, as Microsoft's table shows", async () => {
+    await start({ expiresPrecision: "datetime" });
+    // T0 is .123; the offsets make the sent expiry end in each last digit 0–9.
+    const expected: Record<number, string> = {
+      0: "120",
+      1: "120",
+      2: "123",
+      3: "123",
+      4: "123",
+      5: "127",
+      6: "127",
+      7: "127",
+      8: "127",
+      9: "130",
+    };
+    for (let last = 0; last <= 9; last++) {
+      const sent = new Date(T0.getTime() + 5 * DAY + (last - 3));
+      const res = await create(emu.user.id, emu.user.apiKey, {
+        Purpose: `d${last}`,
+        Expires: sent.toISOString(),
+      });
+      expect(res.json.Expires).toBe(
+        sent.toISOString().replace(/\.\d{3}Z$/, `.${expected[last]}+00:00`),
+      );
+      const read = await getKey(emu.user.id, res.json.Id, emu.user.apiKey);
+      expect(read.json.Expires).toBe(res.json.Expires);
+    }
+    // .999 rounds up into the next second.
+    const edge = await create(emu.user.id, emu.user.apiKey, {
+      Purpose: "edge",
+      Expires: "2026-02-01T23:59:59.999Z",
+    });
+    expect(edge.json.Expires).toBe("2026-02-02T00:00:00.000+00:00");
+    // The default expiry is stored the same way (T0 + 180 days ends in .123: unchanged), and
+    // Created is not rounded.
+    const defaulted = await create(emu.user.id, emu.user.apiKey, { Purpose: "d" });
+    expect(defaulted.json.Expires).toBe(at(180));
+    emu.advance(5);
+    const later = await create(emu.user.id, emu.user.apiKey, { Purpose: "later" });
+    expect(later.json.Created).toBe(at(0, 5));
+    expect(later.json.Expires).toBe(at(180, 4)); // .128 becomes .127
+  });
+});
+
+describe("dateHeaderOffsetMs", () => {
+  test("stamps the Date header that far off the server clock, as a reverse proxy would; bodies keep the server's", async () => {
+    await start();
+    const date = async (): Promise<number> =>
+      Date.parse((await call("GET", "/api")).headers.get("date") ?? "");
+    expect(await date()).toBe(Date.parse("2026-01-02T10:11:12Z"));
+    await emu.close();
+
+    await start({ dateHeaderOffsetMs: -7_000 });
+    expect(await date()).toBe(Date.parse("2026-01-02T10:11:05Z"));
+    const made = await create(emu.user.id, emu.user.apiKey, { Purpose: "p" });
+    expect(made.json.Created).toBe(at(0));
+    await emu.close();
+
+    await start({ dateHeaderOffsetMs: 4_500 });
+    expect(await date()).toBe(Date.parse("2026-01-02T10:11:16Z"));
+  });
+});
+
 describe("errorBodies: helpText", () => {
   beforeEach(() => start({ errorBodies: "helpText" }));
 

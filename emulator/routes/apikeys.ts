@@ -323,10 +323,29 @@ function beyondCaller(callerExpires: Date): string {
   );
 }
 
-/** An expiry as the server keeps it: to the millisecond, or cut to whole seconds. */
+/** An expiry as the server keeps it: to the millisecond, cut to whole seconds, or as `datetime`. */
 function stored(ctx: ApiContext, expires: Date | null): Date | null {
-  if (!expires || (ctx.options.expiresPrecision ?? "ms") === "ms") return expires;
-  return new Date(Math.floor(expires.getTime() / 1000) * 1000);
+  if (!expires) return expires;
+  switch (ctx.options.expiresPrecision ?? "ms") {
+    case "s":
+      return new Date(Math.floor(expires.getTime() / 1000) * 1000);
+    case "datetime":
+      return new Date(roundToDatetime(expires.getTime()));
+    default:
+      return expires;
+  }
+}
+
+/**
+ * Milliseconds as SQL Server's `datetime` keeps them: in 1/300 s units, shown "rounded to
+ * increments of .000, .003, or .007 seconds" (Microsoft, "datetime (Transact-SQL)"): a last
+ * digit of 0 or 1 becomes 0; 2, 3 or 4 becomes 3; 5 to 8 becomes 7; 9 rounds up to the next 0
+ * (.999 is the next second's .000).
+ */
+export function roundToDatetime(ms: number): number {
+  const last = ((ms % 10) + 10) % 10;
+  const to = last <= 1 ? 0 : last <= 4 ? 3 : last <= 8 ? 7 : 10;
+  return ms - last + to;
 }
 
 /** The expiry given to a key created with `Expires` omitted or null, by the profile's rules. */
