@@ -8,9 +8,10 @@ const USAGE =
   "]\n" +
   "         [--delete-answer json|noContent204|empty200] [--default-expiry-vs-caller refuse|clip]\n" +
   "         [--expires-precision ms|s|datetime] [--error-bodies errors|helpText]\n" +
-  "         [--user-api-keys-disabled] [--date-header-offset MS]\n" +
+  "         [--user-api-keys-disabled] [--no-user-api-keys-setting] [--date-header-offset MS]\n" +
   "         [--key-list-order newestFirst|oldestFirst|byId] [--key-list-filters honoured|ignored]\n" +
   "         [--wrong-owner-answer badRequest|notFound]\n" +
+  "         [--authentication-endpoint anonymous|authenticated|administrators|missing]\n" +
   "         [--legacy-no-expiry (same as --profile 2025.3)]";
 
 export class UsageError extends Error {
@@ -105,6 +106,17 @@ export function parseArgs(argv: readonly string[]): EmulatorOptions {
         break;
       case "--wrong-owner-answer":
         options.wrongOwnerAnswer = choice(["badRequest", "notFound"] as const);
+        break;
+      case "--authentication-endpoint":
+        options.authenticationEndpoint = choice([
+          "anonymous",
+          "authenticated",
+          "administrators",
+          "missing",
+        ] as const);
+        break;
+      case "--no-user-api-keys-setting":
+        options.userApiKeysSetting = false;
         break;
       case "--error-bodies":
         options.errorBodies = choice(["errors", "helpText"] as const);

@@ -17,6 +17,13 @@ export type ExpiresPrecision = "ms" | "s" | "datetime";
 /** The order of `GET /api/users/{id}/apikeys`: the reference's newest first, or another one. */
 export type KeyListOrder = "newestFirst" | "oldestFirst" | "byId";
 
+/**
+ * Who may read `GET /api/authentication`: anyone (as documented), only callers with valid
+ * credentials (401 otherwise), only administrators (401 / 403 otherwise), or nobody (404: a server
+ * without the endpoint).
+ */
+export type AuthenticationEndpoint = "anonymous" | "authenticated" | "administrators" | "missing";
+
 export interface EmulatorOptions {
   /** Default "127.0.0.1". */
   host?: string;
@@ -81,6 +88,14 @@ export interface EmulatorOptions {
    * published swagger) or 404 ("notFound").
    */
   wrongOwnerAnswer?: "badRequest" | "notFound";
+  /** Who may read `GET /api/authentication`; default "anonymous" (see {@link AuthenticationEndpoint}). */
+  authenticationEndpoint?: AuthenticationEndpoint;
+  /**
+   * Whether the server has the 2023.2+ "User API Keys" setting; default true. False emulates an
+   * older server: `/api/authentication` has no `UserApiKeysEnabled` and users can always make keys
+   * for themselves (so `userApiKeysEnabled: false` is refused).
+   */
+  userApiKeysSetting?: boolean;
   /**
    * The 2023.2+ "User API Keys" setting (`UserApiKeysEnabled`); default true. When false, a user
    * who is not a service account is refused (403) a key for themself. Also `setUserApiKeysEnabled`.

@@ -146,8 +146,13 @@ export class OctopusEmulator {
   }
 
   static async start(options: EmulatorOptions = {}): Promise<OctopusEmulator> {
-    // Refuse an unknown profile before listening, so a failed start leaves nothing open.
+    // Refuse bad options before listening, so a failed start leaves nothing open.
     profileRules(options.profile ?? DEFAULT_PROFILE);
+    if (options.userApiKeysEnabled === false && options.userApiKeysSetting === false) {
+      throw new Error(
+        "userApiKeysEnabled: false needs the User API Keys setting (2023.2+); userApiKeysSetting is false",
+      );
+    }
     const host = options.host ?? "127.0.0.1";
     let handler: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
     const server = createServer((req, res) => handler(req, res));
@@ -203,6 +208,9 @@ export class OctopusEmulator {
    * accounts are refused new keys for themselves; existing keys keep working.
    */
   setUserApiKeysEnabled(enabled: boolean): void {
+    if (!enabled && this.options.userApiKeysSetting === false) {
+      throw new Error("This server has no User API Keys setting (userApiKeysSetting: false)");
+    }
     this.settings.userApiKeysEnabled = enabled;
   }
 

@@ -192,6 +192,8 @@ describe("cli", () => {
         "ignored",
         "--wrong-owner-answer",
         "notFound",
+        "--authentication-endpoint",
+        "administrators",
       ]),
     ).toEqual({
       port: 8065,
@@ -205,9 +207,14 @@ describe("cli", () => {
       keyListOrder: "byId",
       keyListFilters: "ignored",
       wrongOwnerAnswer: "notFound",
+      authenticationEndpoint: "administrators",
     });
     expect(parseArgs(["--expires-precision", "datetime"]).expiresPrecision).toBe("datetime");
+    expect(parseArgs(["--no-user-api-keys-setting"]).userApiKeysSetting).toBe(false);
     expect(() => parseArgs(["--date-header-offset", "1.5"])).toThrow(/integer/);
+    expect(() => parseArgs(["--authentication-endpoint", "open"])).toThrow(
+      /anonymous, authenticated, administrators, missing/,
+    );
     expect(parseArgs(["--legacy-no-expiry"]).profile).toBe("2025.3");
     expect(() => parseArgs(["--profile", "2024.1"])).toThrow(UsageError);
     expect(() => parseArgs(["--profile", "2024.1"])).toThrow(/2025\.3, 2025\.4, 2026\.3/);

@@ -504,6 +504,83 @@ describe("dateHeaderOffsetMs", () => {
   });
 });
 
+describe("GET /api/authentication", () => {
+  test.each([
+    ["2025.3", {}],
+    ["2025.4", { ApiKeyDefaultExpiryDays: 180, ApiKeyMaxExpiryDays: 366 }],
+    ["2026.3", { ApiKeyDefaultExpiryDays: 180, ApiKeyMaxExpiryDays: 366 }],
+  ] as const)(
+    "on %s answers anyone, with the key policy fields of the profile",
+    async (profile, fields) => {
+      await start({ profile });
+      const res = await call("GET", "/api/authentication");
+      expect(res.status).toBe(200);
+      expect(res.json.UserApiKeysEnabled).toBe(true);
+      for (const field of ["ApiKeyDefaultExpiryDays", "ApiKeyMaxExpiryDays"] as const) {
+        if (field in fields)
+          expect(res.json[field]).toBe((fields as Record<string, number>)[field]);
+        else expect(res.json).not.toHaveProperty(field);
+      }
+    },
+  );
+
+  test("reports the configured default and maximum, and the User API Keys setting as it changes", async () => {
+    await start({ defaultExpiryDays: 30, maxExpiryDays: 90 });
+    expect((await call("GET", "/api/authentication")).json).toMatchObject({
+      ApiKeyDefaultExpiryDays: 30,
+      ApiKeyMaxExpiryDays: 90,
+      UserApiKeysEnabled: true,
+    });
+    emu.setUserApiKeysEnabled(false);
+    expect((await call("GET", "/api/authentication")).json.UserApiKeysEnabled).toBe(false);
+  });
+
+  test("userApiKeysSetting: false is a server before 2023.2: no UserApiKeysEnabled, and the setting cannot be turned off", async () => {
+    await start({ profile: "2025.3", userApiKeysSetting: false });
+    const res = await call("GET", "/api/authentication");
+    expect(res.status).toBe(200);
+    expect(res.json).not.toHaveProperty("UserApiKeysEnabled");
+    expect(() => emu.setUserApiKeysEnabled(false)).toThrow(/no User API Keys setting/);
+    expect((await create(emu.user.id, emu.user.apiKey, { Purpose: "mine" })).status).toBe(200);
+    await expect(
+      OctopusEmulator.start({ userApiKeysSetting: false, userApiKeysEnabled: false }),
+    ).rejects.toThrow(/needs the User API Keys setting/);
+  });
+
+  test("authenticationEndpoint: missing answers 404, like any route the server lacks", async () => {
+    await start({ authenticationEndpoint: "missing" });
+    for (const key of [undefined, emu.admin.apiKey]) {
+      const res = await call("GET", "/api/authentication", { key });
+      expect(res.status).toBe(404);
+      expect(res.json.ErrorMessage).toBe("The resource you requested was not found.");
+    }
+  });
+
+  test("authenticationEndpoint: authenticated answers 401 without valid credentials, 200 to any caller", async () => {
+    await start({ authenticationEndpoint: "authenticated" });
+    for (const key of [undefined, "API-NOPENOPENOPENOPENOPE000000"]) {
+      const res = await call("GET", "/api/authentication", { key });
+      expect(res.status).toBe(401);
+      expect(res.json.ErrorMessage).toMatch(/^You must be logged in/);
+    }
+    expect((await call("GET", "/api/authentication", { key: emu.user.apiKey })).status).toBe(200);
+    const token = emu.issueAccessToken(emu.serviceAccount.id);
+    expect((await call("GET", "/api/authentication", { bearer: token })).status).toBe(200);
+  });
+
+  test("authenticationEndpoint: administrators answers 401 anonymously, 403 to others, 200 to administrators", async () => {
+    await start({ authenticationEndpoint: "administrators", errorBodies: "helpText" });
+    expect((await call("GET", "/api/authentication")).status).toBe(401);
+    const other = await call("GET", "/api/authentication", { key: emu.user.apiKey });
+    expect(other.status).toBe(403);
+    expect(other.json.ErrorMessage).toMatch(/Missing permission: ConfigureServer$/);
+    expect(other.json).not.toHaveProperty("Errors");
+    const admin = await call("GET", "/api/authentication", { key: emu.admin.apiKey });
+    expect(admin.status).toBe(200);
+    expect(admin.json.ApiKeyMaxExpiryDays).toBe(366);
+  });
+});
+
 describe("errorBodies: helpText", () => {
   beforeEach(() => start({ errorBodies: "helpText" }));
 
