@@ -10,7 +10,7 @@ const USAGE =
   "         [--expires-precision ms|s|datetime] [--error-bodies errors|helpText]\n" +
   "         [--user-api-keys-disabled] [--no-user-api-keys-setting] [--date-header-offset MS]\n" +
   "         [--key-list-order newestFirst|oldestFirst|byId] [--key-list-filters honoured|ignored]\n" +
-  "         [--wrong-owner-answer badRequest|notFound]\n" +
+  "         [--wrong-owner-answer badRequest|notFound] [--actor-type-on-create honoured|ignored]\n" +
   "         [--authentication-endpoint anonymous|authenticated|administrators|missing]\n" +
   "         [--legacy-no-expiry (same as --profile 2025.3)]";
 
@@ -117,6 +117,9 @@ export function parseArgs(argv: readonly string[]): EmulatorOptions {
         break;
       case "--no-user-api-keys-setting":
         options.userApiKeysSetting = false;
+        break;
+      case "--actor-type-on-create":
+        options.actorTypeOnCreate = choice(["honoured", "ignored"] as const);
         break;
       case "--error-bodies":
         options.errorBodies = choice(["errors", "helpText"] as const);

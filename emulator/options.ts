@@ -97,6 +97,11 @@ export interface EmulatorOptions {
    */
   userApiKeysSetting?: boolean;
   /**
+   * 2026.3: whether `ActorType` in the create body is honoured ("honoured", default) or ignored,
+   * every key reporting "User", as a server with its AI-agent feature toggle off might.
+   */
+  actorTypeOnCreate?: "honoured" | "ignored";
+  /**
    * The 2023.2+ "User API Keys" setting (`UserApiKeysEnabled`); default true. When false, a user
    * who is not a service account is refused (403) a key for themself. Also `setUserApiKeysEnabled`.
    */

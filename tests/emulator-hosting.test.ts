@@ -194,6 +194,8 @@ describe("cli", () => {
         "notFound",
         "--authentication-endpoint",
         "administrators",
+        "--actor-type-on-create",
+        "ignored",
       ]),
     ).toEqual({
       port: 8065,
@@ -208,6 +210,7 @@ describe("cli", () => {
       keyListFilters: "ignored",
       wrongOwnerAnswer: "notFound",
       authenticationEndpoint: "administrators",
+      actorTypeOnCreate: "ignored",
     });
     expect(parseArgs(["--expires-precision", "datetime"]).expiresPrecision).toBe("datetime");
     expect(parseArgs(["--no-user-api-keys-setting"]).userApiKeysSetting).toBe(false);

@@ -285,6 +285,45 @@ describe("2026.3 key fields", () => {
     expect(emu.liveKeys(emu.serviceAccount.id)[0].accessLevel).toBe("ReadOnly");
   });
 
+  test("actorTypeOnCreate: ignored makes every key a User key, whatever (or however wrong) the body says", async () => {
+    await emu.close();
+    await start({ actorTypeOnCreate: "ignored" });
+    for (const ActorType of ["AiAgent", "Robot"]) {
+      const res = await create(emu.serviceAccount.id, emu.admin.apiKey, {
+        Purpose: "agent",
+        ActorType,
+      });
+      expect(res.status).toBe(200);
+      expect(res.json.ActorType).toBe("User");
+      const read = await getKey(emu.serviceAccount.id, res.json.Id, emu.admin.apiKey);
+      expect(read.json.ActorType).toBe("User");
+    }
+    // AccessLevel is still honoured.
+    const ro = await create(emu.serviceAccount.id, emu.admin.apiKey, {
+      Purpose: "ro",
+      AccessLevel: "ReadOnly",
+      ActorType: "AiAgent",
+    });
+    expect((await getKey(emu.serviceAccount.id, ro.json.Id, emu.admin.apiKey)).json).toMatchObject({
+      AccessLevel: "ReadOnly",
+      ActorType: "User",
+    });
+  });
+
+  test("ActorType is honoured by default: reported in the create answer, a read and the list", async () => {
+    const res = await create(emu.serviceAccount.id, emu.admin.apiKey, {
+      Purpose: "agent",
+      ActorType: "AiAgent",
+    });
+    expect(res.json.ActorType).toBe("AiAgent");
+    const listed = await call("GET", `/api/users/${emu.serviceAccount.id}/apikeys`, {
+      key: emu.admin.apiKey,
+    });
+    expect(listed.json.Items[0]).toMatchObject({ Id: res.json.Id, ActorType: "AiAgent" });
+    const plain = await create(emu.serviceAccount.id, emu.admin.apiKey, { Purpose: "person" });
+    expect(plain.json.ActorType).toBe("User");
+  });
+
   test("createdAnswerAccessLevel puts AccessLevel in the create answer too", async () => {
     await emu.close();
     await start({ createdAnswerAccessLevel: true });

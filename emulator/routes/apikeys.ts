@@ -232,7 +232,11 @@ function createKey(ctx: ApiContext, target: UserRecord, caller: Caller, raw: Buf
   let actorType: (typeof ACTOR_TYPES)[number] = "User";
   if (rules.keyAccessFields) {
     accessLevel = enumProp(body, "AccessLevel", ACCESS_LEVELS, "FullAccess", errors);
-    actorType = enumProp(body, "ActorType", ACTOR_TYPES, "User", errors);
+    // A server that ignores the field (OctopusDeploy/Issues #10066 puts AI-agent keys behind a
+    // feature toggle) makes every key a "User" key, whatever the body says.
+    if ((ctx.options.actorTypeOnCreate ?? "honoured") === "honoured") {
+      actorType = enumProp(body, "ActorType", ACTOR_TYPES, "User", errors);
+    }
     if (accessLevel === "Custom") {
       // Custom keys carry access scopes, which the emulator does not model; what the real
       // server does with a scope-less Custom request is not documented.
