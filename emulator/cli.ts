@@ -12,7 +12,8 @@ const USAGE =
   "         [--key-list-order newestFirst|oldestFirst|byId] [--key-list-filters honoured|ignored]\n" +
   "         [--wrong-owner-answer badRequest|notFound] [--actor-type-on-create honoured|ignored]\n" +
   "         [--authentication-endpoint anonymous|authenticated|administrators|missing]\n" +
-  "         [--legacy-no-expiry (same as --profile 2025.3)]";
+  "         [--legacy-no-expiry (same as --profile 2025.3)]\n" +
+  "--seed makes the administrator's key predictable: it is refused unless --host is loopback.";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";

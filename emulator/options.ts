@@ -113,7 +113,10 @@ export interface EmulatorOptions {
    * `ApiKeyCreatedResource` has no such field, so the default is false: read it with a GET.
    */
   createdAnswerAccessLevel?: boolean;
-  /** PRNG seed for ids, secrets and random faults (deterministic tests). */
+  /**
+   * PRNG seed for ids, secrets and random faults (deterministic tests). It makes the seeded keys,
+   * the administrator's included, predictable: refused unless the server listens on loopback only.
+   */
   seed?: number;
 }
 

@@ -30,6 +30,7 @@ import {
 import { secureRandom, seededRandom, randomUuid, type RandomSource } from "./random";
 import { HTML_TYPE, JSON_TYPE, fail, formatOctopusDate, type Reply } from "./replies";
 import { matchRoute, normaliseBasePath, type Route } from "./routing";
+import { isLoopbackHost } from "./loopback";
 import { defaultExpiry } from "./routes/apikeys";
 import { Store, type NewUser, type UserRecord } from "./store";
 
@@ -154,6 +155,14 @@ export class OctopusEmulator {
       );
     }
     const host = options.host ?? "127.0.0.1";
+    if (options.seed !== undefined && !(await isLoopbackHost(host))) {
+      // A seed makes every secret predictable, the administrator's key included (the PRNG and its
+      // seeding are in this public code): on an address others can reach, anyone could use it.
+      throw new Error(
+        `A seed makes the administrator's API key predictable, so it is only allowed on loopback; ` +
+          `${host} is not (or may not be) a loopback address. Leave out the seed, or listen on 127.0.0.1.`,
+      );
+    }
     let handler: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
     const server = createServer((req, res) => handler(req, res));
     await new Promise<void>((resolve, reject) => {
