@@ -39,7 +39,12 @@ export function dispatch(
     case "root":
       return rootRoute(ctx);
     case "authentication":
-      return authenticationRoute(ctx);
+      return authenticationRoute(
+        ctx,
+        (ctx.options.authenticationEndpoint ?? "anonymous") === "anonymous"
+          ? undefined
+          : authenticate(ctx, query, headers),
+      );
     case "apiNotFound":
       return notFound();
     case "methodNotAllowed": {

@@ -7,8 +7,13 @@ const USAGE =
   PROFILES.join("|") +
   "]\n" +
   "         [--delete-answer json|noContent204|empty200] [--default-expiry-vs-caller refuse|clip]\n" +
-  "         [--expires-precision ms|s] [--error-bodies errors|helpText] [--user-api-keys-disabled]\n" +
-  "         [--legacy-no-expiry (same as --profile 2025.3)]";
+  "         [--expires-precision ms|s|datetime] [--error-bodies errors|helpText]\n" +
+  "         [--user-api-keys-disabled] [--no-user-api-keys-setting] [--date-header-offset MS]\n" +
+  "         [--key-list-order newestFirst|oldestFirst|byId] [--key-list-filters honoured|ignored]\n" +
+  "         [--wrong-owner-answer badRequest|notFound] [--actor-type-on-create honoured|ignored]\n" +
+  "         [--authentication-endpoint anonymous|authenticated|administrators|missing]\n" +
+  "         [--legacy-no-expiry (same as --profile 2025.3)]\n" +
+  "--seed makes the administrator's key predictable: it is refused unless --host is loopback.";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -81,7 +86,41 @@ export function parseArgs(argv: readonly string[]): EmulatorOptions {
         options.defaultExpiryVsCaller = choice(["refuse", "clip"] as const);
         break;
       case "--expires-precision":
-        options.expiresPrecision = choice(["ms", "s"] as const);
+        options.expiresPrecision = choice(["ms", "s", "datetime"] as const);
+        break;
+      case "--date-header-offset": {
+        const raw = value();
+        const n = Number(raw);
+        if (raw === undefined || raw.trim() === "" || !Number.isInteger(n)) {
+          throw new UsageError(
+            `${flag} needs an integer (ms, may be negative), got ${raw ?? "nothing"}`,
+          );
+        }
+        options.dateHeaderOffsetMs = n;
+        break;
+      }
+      case "--key-list-order":
+        options.keyListOrder = choice(["newestFirst", "oldestFirst", "byId"] as const);
+        break;
+      case "--key-list-filters":
+        options.keyListFilters = choice(["honoured", "ignored"] as const);
+        break;
+      case "--wrong-owner-answer":
+        options.wrongOwnerAnswer = choice(["badRequest", "notFound"] as const);
+        break;
+      case "--authentication-endpoint":
+        options.authenticationEndpoint = choice([
+          "anonymous",
+          "authenticated",
+          "administrators",
+          "missing",
+        ] as const);
+        break;
+      case "--no-user-api-keys-setting":
+        options.userApiKeysSetting = false;
+        break;
+      case "--actor-type-on-create":
+        options.actorTypeOnCreate = choice(["honoured", "ignored"] as const);
         break;
       case "--error-bodies":
         options.errorBodies = choice(["errors", "helpText"] as const);

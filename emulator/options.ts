@@ -8,6 +8,22 @@ export type DeleteAnswer = "json" | "noContent204" | "empty200";
 /** An API key's access level (2026.3+). */
 export type AccessLevel = "FullAccess" | "ReadOnly" | "Custom";
 
+/**
+ * How a stored `Expires` keeps time: to the millisecond, cut to whole seconds, or rounded as SQL
+ * Server's `datetime` type rounds (to 1/300 s: stored milliseconds end in 0, 3 or 7).
+ */
+export type ExpiresPrecision = "ms" | "s" | "datetime";
+
+/** The order of `GET /api/users/{id}/apikeys`: the reference's newest first, or another one. */
+export type KeyListOrder = "newestFirst" | "oldestFirst" | "byId";
+
+/**
+ * Who may read `GET /api/authentication`: anyone (as documented), only callers with valid
+ * credentials (401 otherwise), only administrators (401 / 403 otherwise), or nobody (404: a server
+ * without the endpoint).
+ */
+export type AuthenticationEndpoint = "anonymous" | "authenticated" | "administrators" | "missing";
+
 export interface EmulatorOptions {
   /** Default "127.0.0.1". */
   host?: string;
@@ -44,13 +60,47 @@ export interface EmulatorOptions {
    * default "refuse".
    */
   defaultExpiryVsCaller?: "refuse" | "clip";
-  /** Whether a stored `Expires` keeps milliseconds ("ms", default) or is cut to whole seconds. */
-  expiresPrecision?: "ms" | "s";
+  /**
+   * Whether a stored `Expires` keeps milliseconds ("ms", default), is cut to whole seconds ("s"),
+   * or is rounded to SQL Server `datetime`'s 1/300 s ("datetime": .xx0, .xx3 or .xx7).
+   */
+  expiresPrecision?: ExpiresPrecision;
+  /**
+   * Milliseconds added to the server clock in the `Date` response header only, as a reverse proxy
+   * that stamps its own `Date` (nginx does by default) off by that much; default 0. May be negative.
+   */
+  dateHeaderOffsetMs?: number;
   /**
    * 401/403 bodies: `ErrorMessage` + `Errors` ("errors", default), or `ErrorMessage` + `HelpText`
    * + `Details` + `FullException` (a fake server stack trace) and no `Errors` ("helpText").
    */
   errorBodies?: "errors" | "helpText";
+  /** Order of the key list; default "newestFirst" (REST reference). "byId" is stable but arbitrary. */
+  keyListOrder?: KeyListOrder;
+  /**
+   * Whether the key list honours `partialPurpose` and `partialKeyword` ("honoured", default) or
+   * ignores them and lists every key, as a server that predates them would.
+   */
+  keyListFilters?: "honoured" | "ignored";
+  /**
+   * How `GET`/`DELETE /api/users/{id}/apikeys/{keyId}` answer for a key that exists under another
+   * user: 400 "This ApiKey does not belong to the specified user." ("badRequest", default; Octopus'
+   * published swagger) or 404 ("notFound").
+   */
+  wrongOwnerAnswer?: "badRequest" | "notFound";
+  /** Who may read `GET /api/authentication`; default "anonymous" (see {@link AuthenticationEndpoint}). */
+  authenticationEndpoint?: AuthenticationEndpoint;
+  /**
+   * Whether the server has the 2023.2+ "User API Keys" setting; default true. False emulates an
+   * older server: `/api/authentication` has no `UserApiKeysEnabled` and users can always make keys
+   * for themselves (so `userApiKeysEnabled: false` is refused).
+   */
+  userApiKeysSetting?: boolean;
+  /**
+   * 2026.3: whether `ActorType` in the create body is honoured ("honoured", default) or ignored,
+   * every key reporting "User", as a server with its AI-agent feature toggle off might.
+   */
+  actorTypeOnCreate?: "honoured" | "ignored";
   /**
    * The 2023.2+ "User API Keys" setting (`UserApiKeysEnabled`); default true. When false, a user
    * who is not a service account is refused (403) a key for themself. Also `setUserApiKeysEnabled`.
@@ -63,7 +113,10 @@ export interface EmulatorOptions {
    * `ApiKeyCreatedResource` has no such field, so the default is false: read it with a GET.
    */
   createdAnswerAccessLevel?: boolean;
-  /** PRNG seed for ids, secrets and random faults (deterministic tests). */
+  /**
+   * PRNG seed for ids, secrets and random faults (deterministic tests). It makes the seeded keys,
+   * the administrator's included, predictable: refused unless the server listens on loopback only.
+   */
   seed?: number;
 }
 
@@ -74,6 +127,11 @@ export interface SeededUser {
   apiKey: string;
   isService: boolean;
   isAdmin: boolean;
+  /**
+   * Octopus' internal identification token of the user, which `GET /api/users?filter=` matches
+   * (REST reference); not part of the user resource.
+   */
+  identificationToken: string;
 }
 
 export interface LiveKey {

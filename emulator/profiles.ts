@@ -31,10 +31,15 @@ export interface ProfileRules {
   /** Latest expiry allowed, in days from now; null: no maximum (docs: "2025.4 and newer … 366 days"). */
   maxExpiryDays: number | null;
   /**
-   * Whether a defaulted (omitted/null) expiry is held to "cannot be after the expiry of the key
-   * being used to create it" (docs). Before 2025.4 a defaulted key never expired, so no.
+   * What a defaulted (omitted/null) expiry later than the caller's own key's expiry does ("cannot
+   * be after the expiry of the key being used to create it", docs). "refuse": 400, always. Before
+   * 2025.4 the default never expired, and a caller whose key expires could not create a key
+   * without an expiry at all (go-octopusdeploy issue #109, 2022: "Octopus Deploy doesn't allow you
+   * to create an API key for longer than your current key is valid, it means you can't create API
+   * Keys using an API that expires"). "option": refused or shortened as `defaultExpiryVsCaller`
+   * says, since what 2025.4+ does with its 180-day default is not documented.
    */
-  callerLimitsDefault: boolean;
+  defaultVsCallerKey: "refuse" | "option";
   /**
    * `ApiKeyDefaultExpiryDays` / `ApiKeyMaxExpiryDays` at `GET /api/authentication`
    * (REST reference `AuthenticationResource`; the settings arrived in 2025.4).
@@ -56,7 +61,7 @@ const RULES: Record<ProfileName, ProfileRules> = {
     defaultExpiryDays: null,
     nullExpiry: "never",
     maxExpiryDays: null,
-    callerLimitsDefault: false,
+    defaultVsCallerKey: "refuse",
     expirySettings: false,
     keyAccessFields: false,
   },
@@ -66,7 +71,7 @@ const RULES: Record<ProfileName, ProfileRules> = {
     defaultExpiryDays: 180,
     nullExpiry: "maximum",
     maxExpiryDays: 366,
-    callerLimitsDefault: true,
+    defaultVsCallerKey: "option",
     expirySettings: true,
     keyAccessFields: false,
   },
@@ -76,7 +81,7 @@ const RULES: Record<ProfileName, ProfileRules> = {
     defaultExpiryDays: 180,
     nullExpiry: "maximum",
     maxExpiryDays: 366,
-    callerLimitsDefault: true,
+    defaultVsCallerKey: "option",
     expirySettings: true,
     keyAccessFields: true,
   },

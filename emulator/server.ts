@@ -30,6 +30,7 @@ import {
 import { secureRandom, seededRandom, randomUuid, type RandomSource } from "./random";
 import { HTML_TYPE, JSON_TYPE, fail, formatOctopusDate, type Reply } from "./replies";
 import { matchRoute, normaliseBasePath, type Route } from "./routing";
+import { isLoopbackHost } from "./loopback";
 import { defaultExpiry } from "./routes/apikeys";
 import { Store, type NewUser, type UserRecord } from "./store";
 
@@ -103,7 +104,7 @@ export class OctopusEmulator {
       options.seed === undefined ? secureRandom() : seededRandom((options.seed ^ 0x5bd1e995) >>> 0);
     this.faultEngine = new FaultEngine(() => faultSeeds.int(2 ** 32));
     this.faults = this.faultEngine;
-    this.store = new Store(this.rand, () => this.now());
+    this.store = new Store(this.rand, () => this.now(), installationId);
     const base = profileRules(
       options.profile ?? (options.legacyNoExpiry ? "2025.3" : DEFAULT_PROFILE),
     );
@@ -146,9 +147,22 @@ export class OctopusEmulator {
   }
 
   static async start(options: EmulatorOptions = {}): Promise<OctopusEmulator> {
-    // Refuse an unknown profile before listening, so a failed start leaves nothing open.
+    // Refuse bad options before listening, so a failed start leaves nothing open.
     profileRules(options.profile ?? DEFAULT_PROFILE);
+    if (options.userApiKeysEnabled === false && options.userApiKeysSetting === false) {
+      throw new Error(
+        "userApiKeysEnabled: false needs the User API Keys setting (2023.2+); userApiKeysSetting is false",
+      );
+    }
     const host = options.host ?? "127.0.0.1";
+    if (options.seed !== undefined && !(await isLoopbackHost(host))) {
+      // A seed makes every secret predictable, the administrator's key included (the PRNG and its
+      // seeding are in this public code): on an address others can reach, anyone could use it.
+      throw new Error(
+        `A seed makes the administrator's API key predictable, so it is only allowed on loopback; ` +
+          `${host} is not (or may not be) a loopback address. Leave out the seed, or listen on 127.0.0.1.`,
+      );
+    }
     let handler: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
     const server = createServer((req, res) => handler(req, res));
     await new Promise<void>((resolve, reject) => {
@@ -203,6 +217,9 @@ export class OctopusEmulator {
    * accounts are refused new keys for themselves; existing keys keep working.
    */
   setUserApiKeysEnabled(enabled: boolean): void {
+    if (!enabled && this.options.userApiKeysSetting === false) {
+      throw new Error("This server has no User API Keys setting (userApiKeysSetting: false)");
+    }
     this.settings.userApiKeysEnabled = enabled;
   }
 
@@ -399,8 +416,10 @@ export class OctopusEmulator {
     // A 204 carries no body and, per RFC 9110, no Content-Length.
     if (reply.status !== 204) res.setHeader("Content-Length", buffer.length);
     res.setHeader("X-Content-Type-Options", "nosniff");
-    // The server's own clock, as a real server's Date header is (clients may estimate skew from it).
-    res.setHeader("Date", this.now().toUTCString());
+    // The server's own clock, as a real server's Date header is (clients may estimate skew from
+    // it), or a reverse proxy's, off by `dateHeaderOffsetMs` (nginx stamps its own by default).
+    const stamped = this.now().getTime() + (this.options.dateHeaderOffsetMs ?? 0);
+    res.setHeader("Date", new Date(stamped).toUTCString());
     for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     res.end(buffer);
     this.currentStats.bytesOut += buffer.length;
@@ -437,5 +456,6 @@ function describe(user: UserRecord, apiKey: string): SeededUser {
     apiKey,
     isService: user.isService,
     isAdmin: user.isAdmin,
+    identificationToken: user.identificationToken,
   };
 }

@@ -20,7 +20,12 @@ export interface UserRecord {
   isService: boolean;
   isAdmin: boolean;
   isActive: boolean;
-  /** Lower-cased username, display name and email, for the partial `filter`. */
+  /**
+   * Octopus keeps an identification token per user, which the user list's `filter` matches (REST
+   * reference); a GUID here (its real form is not documented), never shown in the user resource.
+   */
+  identificationToken: string;
+  /** Lower-cased username, display name, email and identification token, for the partial `filter`. */
   search: string;
   avatar: string;
 }
@@ -63,6 +68,22 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
+/** A GUID-shaped string (version 4 layout) from the first 32 hex digits of `hex`. */
+function uuidFrom(hex: string): string {
+  const h = hex.slice(0, 32).split("");
+  h[12] = "4";
+  h[16] = "89ab"[parseInt(h[16], 16) % 4];
+  const s = h.join("");
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+}
+
+function byUsername(a: UserRecord, b: UserRecord): number {
+  const x = a.username.toLowerCase();
+  const y = b.username.toLowerCase();
+  if (x !== y) return x < y ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 /**
  * The emulator's data: users, API keys (by id and by secret hash) and bearer tokens. Ids are
  * looked up case-insensitively, as Octopus' database collation does. It knows no API rules.
@@ -72,12 +93,19 @@ export class Store {
   private readonly keys = new Map<string, KeyRecord>(); // by lower-cased id
   private readonly keysByHash = new Map<string, KeyRecord>();
   private readonly tokensByHash = new Map<string, TokenRecord>();
+  /** `allUsers()`'s answer until a user is added or deleted (usernames never change). */
+  private sortedUsers: UserRecord[] | undefined;
   private nextUserNumber = 1;
   private nextKeySeq = 1;
 
+  /**
+   * `tokenSalt` makes users' identification tokens differ between servers; they are derived from
+   * it and the user id, so drawing them takes nothing from `rand` (seeded runs keep their ids).
+   */
   constructor(
     private readonly rand: RandomSource,
     private readonly now: () => Date,
+    private readonly tokenSalt = "",
   ) {}
 
   insertUser(u: NewUser): UserRecord {
@@ -91,6 +119,7 @@ export class Store {
     const id = `Users-${this.nextUserNumber++}`;
     const displayName = u.displayName ?? username;
     const email = u.email ?? (u.isService ? "" : `${username}@example.com`);
+    const identificationToken = uuidFrom(sha256(`${this.tokenSalt}\n${id}`));
     const user: UserRecord = {
       id,
       username,
@@ -99,16 +128,19 @@ export class Store {
       isService: u.isService ?? false,
       isAdmin: u.isAdmin ?? false,
       isActive: u.isActive ?? true,
-      search: `${username}\n${displayName}\n${email}`.toLowerCase(),
+      identificationToken,
+      search: `${username}\n${displayName}\n${email}\n${identificationToken}`.toLowerCase(),
       avatar: `https://www.gravatar.com/avatar/${createHash("md5").update(email.toLowerCase()).digest("hex")}?d=blank`,
     };
     this.users.set(id.toLowerCase(), user);
+    this.sortedUsers = undefined;
     return user;
   }
 
   /** Deletes the user and its keys and tokens. */
   deleteUser(user: UserRecord): void {
     this.users.delete(user.id.toLowerCase());
+    this.sortedUsers = undefined;
     for (const key of [...this.keys.values()]) {
       if (key.userId === user.id) this.removeKey(key);
     }
@@ -117,8 +149,14 @@ export class Store {
     }
   }
 
-  allUsers(): IterableIterator<UserRecord> {
-    return this.users.values();
+  /**
+   * Every user, sorted by username as Octopus lists them ("sorted alphabetically by username",
+   * REST reference): compared case-insensitively, as the database's collation does (inferred),
+   * then by id so that the order is total.
+   */
+  allUsers(): readonly UserRecord[] {
+    this.sortedUsers ??= [...this.users.values()].sort(byUsername);
+    return this.sortedUsers;
   }
 
   findUser(id: string | undefined): UserRecord | undefined {
@@ -173,12 +211,6 @@ export class Store {
 
   keyById(id: string): KeyRecord | undefined {
     return this.keys.get(id.toLowerCase());
-  }
-
-  /** The key `keyId` if `user` owns it. */
-  findKey(user: UserRecord, keyId: string | undefined): KeyRecord | undefined {
-    const key = keyId === undefined ? undefined : this.keys.get(keyId.toLowerCase());
-    return key && key.userId === user.id ? key : undefined;
   }
 
   keyBySecret(secret: string): KeyRecord | undefined {

@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { Client, userGetCurrent } from "@octopusdeploy/api-client";
 import { parseArgs, UsageError } from "../emulator/cli";
+import { isLoopbackAddress, isLoopbackHost } from "../emulator/loopback";
 import { OctopusEmulator } from "../emulator/server";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -185,6 +186,17 @@ describe("cli", () => {
         "--error-bodies",
         "helpText",
         "--user-api-keys-disabled",
+        "--date-header-offset=-3000",
+        "--key-list-order",
+        "byId",
+        "--key-list-filters",
+        "ignored",
+        "--wrong-owner-answer",
+        "notFound",
+        "--authentication-endpoint",
+        "administrators",
+        "--actor-type-on-create",
+        "ignored",
       ]),
     ).toEqual({
       port: 8065,
@@ -194,7 +206,19 @@ describe("cli", () => {
       expiresPrecision: "s",
       errorBodies: "helpText",
       userApiKeysEnabled: false,
+      dateHeaderOffsetMs: -3000,
+      keyListOrder: "byId",
+      keyListFilters: "ignored",
+      wrongOwnerAnswer: "notFound",
+      authenticationEndpoint: "administrators",
+      actorTypeOnCreate: "ignored",
     });
+    expect(parseArgs(["--expires-precision", "datetime"]).expiresPrecision).toBe("datetime");
+    expect(parseArgs(["--no-user-api-keys-setting"]).userApiKeysSetting).toBe(false);
+    expect(() => parseArgs(["--date-header-offset", "1.5"])).toThrow(/integer/);
+    expect(() => parseArgs(["--authentication-endpoint", "open"])).toThrow(
+      /anonymous, authenticated, administrators, missing/,
+    );
     expect(parseArgs(["--legacy-no-expiry"]).profile).toBe("2025.3");
     expect(() => parseArgs(["--profile", "2024.1"])).toThrow(UsageError);
     expect(() => parseArgs(["--profile", "2024.1"])).toThrow(/2025\.3, 2025\.4, 2026\.3/);
@@ -211,5 +235,77 @@ describe("cli", () => {
     const code = await new Promise<number | null>((done) => proc.on("exit", (c) => done(c)));
     expect(code).toBe(2);
     expect(stderr).toMatch(/unknown argument: --bogus[\s\S]*usage:/);
+  });
+});
+
+describe("--seed: a predictable administrator key, on loopback only", () => {
+  test("the same seed gives the same administrator key", async () => {
+    const a = await OctopusEmulator.start({ seed: 5 });
+    const b = await OctopusEmulator.start({ seed: 5 });
+    const c = await OctopusEmulator.start({ seed: 6 });
+    try {
+      expect(a.admin.apiKey).toBe(b.admin.apiKey);
+      expect(c.admin.apiKey).not.toBe(a.admin.apiKey);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
+  test("loopback addresses and names are told from the others", async () => {
+    for (const address of [
+      "127.0.0.1",
+      "127.8.9.10",
+      "::1",
+      "[::1]",
+      "0:0:0:0:0:0:0:1",
+      "::ffff:127.0.0.1",
+    ]) {
+      expect(isLoopbackAddress(address)).toBe(true);
+    }
+    for (const address of [
+      "0.0.0.0",
+      "::",
+      "10.1.2.3",
+      "192.168.0.1",
+      "::ffff:10.0.0.1",
+      "localhost",
+      "",
+    ]) {
+      expect(isLoopbackAddress(address)).toBe(false);
+    }
+    expect(await isLoopbackHost("localhost")).toBe(true);
+    expect(await isLoopbackHost("0.0.0.0")).toBe(false);
+    expect(await isLoopbackHost("no-such-host.invalid")).toBe(false);
+  });
+
+  test.each(["0.0.0.0", "::", "no-such-host.invalid"])(
+    "a seed with host %s is refused before listening",
+    async (host) => {
+      await expect(OctopusEmulator.start({ seed: 1, host })).rejects.toThrow(
+        /seed makes the administrator's API key predictable, so it is only allowed on loopback/,
+      );
+    },
+  );
+
+  test("a seed on a loopback host, by name or IPv6 address, is fine", async () => {
+    const local = await OctopusEmulator.start({ seed: 1, host: "localhost" });
+    await local.close();
+    const v6 = await OctopusEmulator.start({ seed: 1, host: "::1" });
+    expect(v6.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+    await v6.close();
+  });
+
+  test("the cli refuses --seed with a non-loopback --host and prints no key", async () => {
+    const cli = resolve(__dirname, "../emulator/cli.js");
+    const proc = spawn(process.execPath, [cli, "--port", "0", "--seed", "3", "--host", "0.0.0.0"]);
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((done) => proc.on("exit", (c) => done(c)));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/only allowed on loopback; 0\.0\.0\.0 is not/);
+    expect(stdout).toBe("");
+    expect(stderr).not.toMatch(/API-[A-Z0-9]/);
   });
 });

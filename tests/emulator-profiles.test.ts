@@ -109,20 +109,64 @@ describe("2025.3 (2020.6–2025.3)", () => {
     expect(far.json.Expires).toBe(at(5000));
   });
 
-  test("an explicit expiry still may not outlive the caller's key; the default is not held to it", async () => {
+  test("a key that never expires is refused to a caller whose own key expires, explicit or defaulted", async () => {
     const short = emu.createKey(emu.admin.id, {
       purpose: "short",
       expires: new Date(T0.getTime() + 10 * DAY),
     });
+    const before = emu.liveKeys(emu.serviceAccount.id).length;
     const beyond = await create(emu.serviceAccount.id, short.secret, {
       Purpose: "p",
       Expires: at(11),
     });
     expect(beyond.status).toBe(400);
     expect(beyond.json.Errors[0]).toMatch(/cannot expire after the API key used to create it/);
-    const defaulted = await create(emu.serviceAccount.id, short.secret, { Purpose: "p" });
-    expect(defaulted.status).toBe(200);
-    expect(defaulted.json.Expires).toBeNull();
+    // The default (never) outlives the caller's key: refused too (go-octopusdeploy issue #109).
+    for (const body of [{ Purpose: "omitted" }, { Purpose: "null", Expires: null }]) {
+      const defaulted = await create(emu.serviceAccount.id, short.secret, body);
+      expect(defaulted.status).toBe(400);
+      expect(defaulted.json.Errors).toEqual([
+        "The API key cannot expire after the API key used to create it, which expires 2026-01-12T10:11:12.123+00:00.",
+      ]);
+    }
+    expect(emu.liveKeys(emu.serviceAccount.id)).toHaveLength(before);
+    // An expiry within the caller's key's still works; so does the default for a caller whose
+    // key never expires (the seeded ones) or who holds a bearer token.
+    const within = await create(emu.serviceAccount.id, short.secret, {
+      Purpose: "p",
+      Expires: at(9),
+    });
+    expect(within.status).toBe(200);
+    const admin = await create(emu.serviceAccount.id, emu.admin.apiKey, { Purpose: "d" });
+    expect(admin.json.Expires).toBeNull();
+    const token = emu.issueAccessToken(emu.serviceAccount.id);
+    const byToken = await call("POST", `/api/users/${emu.serviceAccount.id}/apikeys`, {
+      bearer: token,
+      body: { Purpose: "t" },
+    });
+    expect(byToken.status).toBe(200);
+    expect(byToken.json.Expires).toBeNull();
+  });
+
+  test("defaultExpiryVsCaller does not apply: the default is refused even with clip", async () => {
+    await emu.close();
+    await start({ profile: "2025.3", defaultExpiryVsCaller: "clip" });
+    const short = emu.createKey(emu.admin.id, {
+      purpose: "short",
+      expires: new Date(T0.getTime() + 10 * DAY),
+    });
+    const res = await create(emu.serviceAccount.id, short.secret, { Purpose: "p" });
+    expect(res.status).toBe(400);
+    // With the docs' 180-day default, the default still may not outlive the caller's key.
+    await emu.close();
+    await start({ profile: "2025.3", defaultExpiryDays: 180 });
+    const shortToo = emu.createKey(emu.admin.id, {
+      purpose: "short",
+      expires: new Date(T0.getTime() + 10 * DAY),
+    });
+    expect((await create(emu.serviceAccount.id, shortToo.secret, { Purpose: "p" })).status).toBe(
+      400,
+    );
   });
 
   test("keys have none of the 2026.3 fields, and AccessLevel in the body is ignored", async () => {
@@ -239,6 +283,45 @@ describe("2026.3 key fields", () => {
     const read = await getKey(emu.serviceAccount.id, res.json.Id, emu.admin.apiKey);
     expect(read.json).toMatchObject({ AccessLevel: "ReadOnly", ActorType: "AiAgent" });
     expect(emu.liveKeys(emu.serviceAccount.id)[0].accessLevel).toBe("ReadOnly");
+  });
+
+  test("actorTypeOnCreate: ignored makes every key a User key, whatever (or however wrong) the body says", async () => {
+    await emu.close();
+    await start({ actorTypeOnCreate: "ignored" });
+    for (const ActorType of ["AiAgent", "Robot"]) {
+      const res = await create(emu.serviceAccount.id, emu.admin.apiKey, {
+        Purpose: "agent",
+        ActorType,
+      });
+      expect(res.status).toBe(200);
+      expect(res.json.ActorType).toBe("User");
+      const read = await getKey(emu.serviceAccount.id, res.json.Id, emu.admin.apiKey);
+      expect(read.json.ActorType).toBe("User");
+    }
+    // AccessLevel is still honoured.
+    const ro = await create(emu.serviceAccount.id, emu.admin.apiKey, {
+      Purpose: "ro",
+      AccessLevel: "ReadOnly",
+      ActorType: "AiAgent",
+    });
+    expect((await getKey(emu.serviceAccount.id, ro.json.Id, emu.admin.apiKey)).json).toMatchObject({
+      AccessLevel: "ReadOnly",
+      ActorType: "User",
+    });
+  });
+
+  test("ActorType is honoured by default: reported in the create answer, a read and the list", async () => {
+    const res = await create(emu.serviceAccount.id, emu.admin.apiKey, {
+      Purpose: "agent",
+      ActorType: "AiAgent",
+    });
+    expect(res.json.ActorType).toBe("AiAgent");
+    const listed = await call("GET", `/api/users/${emu.serviceAccount.id}/apikeys`, {
+      key: emu.admin.apiKey,
+    });
+    expect(listed.json.Items[0]).toMatchObject({ Id: res.json.Id, ActorType: "AiAgent" });
+    const plain = await create(emu.serviceAccount.id, emu.admin.apiKey, { Purpose: "person" });
+    expect(plain.json.ActorType).toBe("User");
   });
 
   test("createdAnswerAccessLevel puts AccessLevel in the create answer too", async () => {
@@ -393,6 +476,147 @@ describe("expiresPrecision", () => {
     expect(emu.liveKeys(emu.user.id)[0].expires).toMatch(/\.000Z$/);
     const defaulted = await create(emu.user.id, emu.user.apiKey, { Purpose: "d" });
     expect(defaulted.json.Expires).toBe(at(180, -123));
+  });
+});
+
+describe("expiresPrecision: datetime (SQL Server's 1/300 s)", () => {
+  test("rounds the stored milliseconds to .xx0, .xx3 or .xx7, as Microsoft's table shows", async () => {
+    await start({ expiresPrecision: "datetime" });
+    // T0 is .123; the offsets make the sent expiry end in each last digit 0–9.
+    const expected: Record<number, string> = {
+      0: "120",
+      1: "120",
+      2: "123",
+      3: "123",
+      4: "123",
+      5: "127",
+      6: "127",
+      7: "127",
+      8: "127",
+      9: "130",
+    };
+    for (let last = 0; last <= 9; last++) {
+      const sent = new Date(T0.getTime() + 5 * DAY + (last - 3));
+      const res = await create(emu.user.id, emu.user.apiKey, {
+        Purpose: `d${last}`,
+        Expires: sent.toISOString(),
+      });
+      expect(res.json.Expires).toBe(
+        sent.toISOString().replace(/\.\d{3}Z$/, `.${expected[last]}+00:00`),
+      );
+      const read = await getKey(emu.user.id, res.json.Id, emu.user.apiKey);
+      expect(read.json.Expires).toBe(res.json.Expires);
+    }
+    // .999 rounds up into the next second.
+    const edge = await create(emu.user.id, emu.user.apiKey, {
+      Purpose: "edge",
+      Expires: "2026-02-01T23:59:59.999Z",
+    });
+    expect(edge.json.Expires).toBe("2026-02-02T00:00:00.000+00:00");
+    // The default expiry is stored the same way (T0 + 180 days ends in .123: unchanged), and
+    // Created is not rounded.
+    const defaulted = await create(emu.user.id, emu.user.apiKey, { Purpose: "d" });
+    expect(defaulted.json.Expires).toBe(at(180));
+    emu.advance(5);
+    const later = await create(emu.user.id, emu.user.apiKey, { Purpose: "later" });
+    expect(later.json.Created).toBe(at(0, 5));
+    expect(later.json.Expires).toBe(at(180, 4)); // .128 becomes .127
+  });
+});
+
+describe("dateHeaderOffsetMs", () => {
+  test("stamps the Date header that far off the server clock, as a reverse proxy would; bodies keep the server's", async () => {
+    await start();
+    const date = async (): Promise<number> =>
+      Date.parse((await call("GET", "/api")).headers.get("date") ?? "");
+    expect(await date()).toBe(Date.parse("2026-01-02T10:11:12Z"));
+    await emu.close();
+
+    await start({ dateHeaderOffsetMs: -7_000 });
+    expect(await date()).toBe(Date.parse("2026-01-02T10:11:05Z"));
+    const made = await create(emu.user.id, emu.user.apiKey, { Purpose: "p" });
+    expect(made.json.Created).toBe(at(0));
+    await emu.close();
+
+    await start({ dateHeaderOffsetMs: 4_500 });
+    expect(await date()).toBe(Date.parse("2026-01-02T10:11:16Z"));
+  });
+});
+
+describe("GET /api/authentication", () => {
+  test.each([
+    ["2025.3", {}],
+    ["2025.4", { ApiKeyDefaultExpiryDays: 180, ApiKeyMaxExpiryDays: 366 }],
+    ["2026.3", { ApiKeyDefaultExpiryDays: 180, ApiKeyMaxExpiryDays: 366 }],
+  ] as const)(
+    "on %s answers anyone, with the key policy fields of the profile",
+    async (profile, fields) => {
+      await start({ profile });
+      const res = await call("GET", "/api/authentication");
+      expect(res.status).toBe(200);
+      expect(res.json.UserApiKeysEnabled).toBe(true);
+      for (const field of ["ApiKeyDefaultExpiryDays", "ApiKeyMaxExpiryDays"] as const) {
+        if (field in fields)
+          expect(res.json[field]).toBe((fields as Record<string, number>)[field]);
+        else expect(res.json).not.toHaveProperty(field);
+      }
+    },
+  );
+
+  test("reports the configured default and maximum, and the User API Keys setting as it changes", async () => {
+    await start({ defaultExpiryDays: 30, maxExpiryDays: 90 });
+    expect((await call("GET", "/api/authentication")).json).toMatchObject({
+      ApiKeyDefaultExpiryDays: 30,
+      ApiKeyMaxExpiryDays: 90,
+      UserApiKeysEnabled: true,
+    });
+    emu.setUserApiKeysEnabled(false);
+    expect((await call("GET", "/api/authentication")).json.UserApiKeysEnabled).toBe(false);
+  });
+
+  test("userApiKeysSetting: false is a server before 2023.2: no UserApiKeysEnabled, and the setting cannot be turned off", async () => {
+    await start({ profile: "2025.3", userApiKeysSetting: false });
+    const res = await call("GET", "/api/authentication");
+    expect(res.status).toBe(200);
+    expect(res.json).not.toHaveProperty("UserApiKeysEnabled");
+    expect(() => emu.setUserApiKeysEnabled(false)).toThrow(/no User API Keys setting/);
+    expect((await create(emu.user.id, emu.user.apiKey, { Purpose: "mine" })).status).toBe(200);
+    await expect(
+      OctopusEmulator.start({ userApiKeysSetting: false, userApiKeysEnabled: false }),
+    ).rejects.toThrow(/needs the User API Keys setting/);
+  });
+
+  test("authenticationEndpoint: missing answers 404, like any route the server lacks", async () => {
+    await start({ authenticationEndpoint: "missing" });
+    for (const key of [undefined, emu.admin.apiKey]) {
+      const res = await call("GET", "/api/authentication", { key });
+      expect(res.status).toBe(404);
+      expect(res.json.ErrorMessage).toBe("The resource you requested was not found.");
+    }
+  });
+
+  test("authenticationEndpoint: authenticated answers 401 without valid credentials, 200 to any caller", async () => {
+    await start({ authenticationEndpoint: "authenticated" });
+    for (const key of [undefined, "API-NOPENOPENOPENOPENOPE000000"]) {
+      const res = await call("GET", "/api/authentication", { key });
+      expect(res.status).toBe(401);
+      expect(res.json.ErrorMessage).toMatch(/^You must be logged in/);
+    }
+    expect((await call("GET", "/api/authentication", { key: emu.user.apiKey })).status).toBe(200);
+    const token = emu.issueAccessToken(emu.serviceAccount.id);
+    expect((await call("GET", "/api/authentication", { bearer: token })).status).toBe(200);
+  });
+
+  test("authenticationEndpoint: administrators answers 401 anonymously, 403 to others, 200 to administrators", async () => {
+    await start({ authenticationEndpoint: "administrators", errorBodies: "helpText" });
+    expect((await call("GET", "/api/authentication")).status).toBe(401);
+    const other = await call("GET", "/api/authentication", { key: emu.user.apiKey });
+    expect(other.status).toBe(403);
+    expect(other.json.ErrorMessage).toMatch(/Missing permission: ConfigureServer$/);
+    expect(other.json).not.toHaveProperty("Errors");
+    const admin = await call("GET", "/api/authentication", { key: emu.admin.apiKey });
+    expect(admin.status).toBe(200);
+    expect(admin.json.ApiKeyMaxExpiryDays).toBe(366);
   });
 });
 

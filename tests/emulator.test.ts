@@ -300,6 +300,61 @@ describe("users", () => {
       ...Array.from({ length: 7 }, (_, i) => `user-0000${i + 1}`),
     ]);
   });
+  test("the list and /all are sorted by username, case-insensitively, whatever the ids", async () => {
+    await start({ users: 2 });
+    // Added after the seeded users, so their ids are higher than admin's, ci-bot's and jane.doe's.
+    for (const username of ["zed", "Bob", "alice", "Carol"]) emu.addUser({ username });
+    const expected = [
+      "admin",
+      "alice",
+      "Bob",
+      "Carol",
+      "ci-bot",
+      "jane.doe",
+      "user-00001",
+      "user-00002",
+      "zed",
+    ];
+    const seen: string[] = [];
+    let page = await call("GET", "/api/users?take=4", { key: emu.admin.apiKey });
+    for (;;) {
+      seen.push(...page.json.Items.map((u: Json) => u.Username));
+      if (!page.json.Links["Page.Next"]) break;
+      page = await follow(page.json.Links["Page.Next"], emu.admin.apiKey);
+    }
+    expect(seen).toEqual(expected);
+    const all = await call("GET", "/api/users/all", { key: emu.admin.apiKey });
+    expect(all.json.map((u: Json) => u.Username)).toEqual(expected);
+    // "I" is in no hex token and no "@example.com" address: in admin ("Administrator"), alice,
+    // ci-bot and the fillers ("Filler User …").
+    const filtered = await call("GET", "/api/users?filter=I", { key: emu.admin.apiKey });
+    expect(filtered.json.Items.map((u: Json) => u.Username)).toEqual([
+      "admin",
+      "alice",
+      "ci-bot",
+      "user-00001",
+      "user-00002",
+    ]);
+  });
+
+  test("filter matches a fragment of the identification token, which the resource does not show", async () => {
+    await start({ users: 3 });
+    const token = emu.serviceAccount.identificationToken;
+    expect(token).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(
+      new Set([emu.admin, emu.serviceAccount, emu.user].map((u) => u.identificationToken)).size,
+    ).toBe(3);
+    for (const fragment of [token, token.slice(9, 23).toUpperCase()]) {
+      const res = await call("GET", `/api/users?filter=${fragment}`, { key: emu.admin.apiKey });
+      expect(res.json.Items.map((u: Json) => u.Id)).toEqual([emu.serviceAccount.id]);
+      // The page links echo the filter; the users themselves never show the token.
+      expect(JSON.stringify(res.json.Items)).not.toContain(token.slice(9, 23));
+    }
+    // A service account has no email address: "@" finds only the users that have one.
+    const at = await call("GET", "/api/users?filter=%40", { key: emu.admin.apiKey });
+    expect(at.json.Items.map((u: Json) => u.Username)).not.toContain("ci-bot");
+    expect(at.json.TotalResults).toBe(5);
+  });
 });
 
 describe("api keys", () => {
@@ -360,7 +415,76 @@ describe("api keys", () => {
     expect(next.json.Links["Page.Next"]).toBeUndefined();
   });
 
-  test("get one shows the hint; unknown keys and keys of another user are 404", async () => {
+  test("partialKeyword matches a fragment of the purpose or the hint; with partialPurpose both must match", async () => {
+    const made: Json[] = [];
+    for (const purpose of ["deploy web", "deploy db", "backup"]) {
+      emu.advance(1000);
+      made.push((await createKey(emu.user.id, emu.user.apiKey, { Purpose: purpose })).json);
+    }
+    const list = async (query: string): Promise<Reply> =>
+      call("GET", `/api/users/${emu.user.id}/apikeys?${query}`, { key: emu.user.apiKey });
+    const purposes = (res: Reply): string[] => res.json.Items.map((k: Json) => k.Purpose);
+
+    expect(purposes(await list("partialKeyword=DEPLOY"))).toEqual(["deploy db", "deploy web"]);
+    // The hint is the first 8 characters of the secret ("API-" and 4 more).
+    const hint = made[2].ApiKey.slice(0, 8) as string;
+    const byHint = await list(`partialKeyword=${hint.slice(2).toLowerCase()}`);
+    expect(byHint.json.Items.map((k: Json) => k.Id)).toContain(made[2].Id);
+    expect(byHint.json.Items.every((k: Json) => k.ApiKey.Hint.includes(hint.slice(2)))).toBe(true);
+    // Every key's hint starts with "API-": the keyword "api-" matches them all.
+    expect((await list("partialKeyword=api-")).json.TotalResults).toBe(4);
+    // partialPurpose never looks at the hint.
+    expect((await list("partialPurpose=api-")).json.TotalResults).toBe(0);
+    const both = await list("partialPurpose=deploy&partialKeyword=web&take=1");
+    expect(purposes(both)).toEqual(["deploy web"]);
+    expect(both.json.Links.Self).toBe(
+      `/api/users/${emu.user.id}/apikeys?skip=0&take=1&partialPurpose=deploy&partialKeyword=web`,
+    );
+    expect(both.json.Links.Template).toBe(
+      `/api/users/${emu.user.id}/apikeys{?skip,take,partialPurpose,partialKeyword}`,
+    );
+  });
+
+  test("keyListFilters: ignored lists every key whatever the filters say", async () => {
+    await emu.close();
+    await start({ keyListFilters: "ignored" });
+    await createKey(emu.user.id, emu.user.apiKey, { Purpose: "wanted" });
+    const res = await call(
+      "GET",
+      `/api/users/${emu.user.id}/apikeys?partialPurpose=wanted&partialKeyword=wanted`,
+      { key: emu.user.apiKey },
+    );
+    expect(res.json.Items.map((k: Json) => k.Purpose)).toEqual(["wanted", "Emulator seed"]);
+  });
+
+  test.each([
+    ["oldestFirst", (ids: string[]) => [...ids]],
+    ["byId", (ids: string[]) => [...ids].sort()],
+  ] as const)(
+    "keyListOrder: %s lists keys in that order, page after page",
+    async (order, expect_) => {
+      await emu.close();
+      await start({ keyListOrder: order });
+      const ids = [emu.liveKeys(emu.user.id)[0].Id];
+      for (let i = 0; i < 6; i++) {
+        emu.advance(1000);
+        ids.push(emu.createKey(emu.user.id, { purpose: `k${i}` }).id);
+      }
+      const seen: string[] = [];
+      let page = await call("GET", `/api/users/${emu.user.id}/apikeys?take=3`, {
+        key: emu.user.apiKey,
+      });
+      for (;;) {
+        seen.push(...page.json.Items.map((k: Json) => k.Id));
+        if (!page.json.Links["Page.Next"]) break;
+        page = await follow(page.json.Links["Page.Next"], emu.user.apiKey);
+      }
+      expect(seen).toEqual(expect_(ids));
+      expect(seen).not.toEqual([...ids].reverse());
+    },
+  );
+
+  test("get one shows the hint; an unknown key is 404", async () => {
     const created = await createKey(emu.user.id, emu.user.apiKey, { Purpose: "one" });
     const one = await call("GET", `/api/users/${emu.user.id}/apikeys/${created.json.Id}`, {
       key: emu.user.apiKey,
@@ -379,10 +503,52 @@ describe("api keys", () => {
       key: emu.user.apiKey,
     });
     expect(unknown.status).toBe(404);
-    const wrongOwner = await call("GET", `/api/users/${emu.admin.id}/apikeys/${created.json.Id}`, {
-      key: emu.admin.apiKey,
+  });
+
+  test("a key id of another user answers 400 'does not belong' to GET and DELETE, and stays", async () => {
+    const janes = await createKey(emu.user.id, emu.user.apiKey, { Purpose: "jane's" });
+    const expected = {
+      ErrorMessage: "This ApiKey does not belong to the specified user.",
+      Errors: ["This ApiKey does not belong to the specified user."],
+    };
+    // Through the administrator's path (who may read anyone's keys) and through the caller's own.
+    for (const [userId, key] of [
+      [emu.admin.id, emu.admin.apiKey],
+      [emu.serviceAccount.id, emu.admin.apiKey],
+      [emu.serviceAccount.id, emu.serviceAccount.apiKey],
+    ]) {
+      const path = `/api/users/${userId}/apikeys/${janes.json.Id}`;
+      for (const method of ["GET", "DELETE"]) {
+        const res = await call(method, path, { key });
+        expect(res.status).toBe(400);
+        expect(res.json).toEqual(expected);
+      }
+    }
+    expect(emu.hasKey(janes.json.Id)).toBe(true);
+    // Ids compare case-insensitively, for the check too.
+    const upper = await call(
+      "GET",
+      `/api/users/${emu.admin.id}/apikeys/${janes.json.Id.toUpperCase()}`,
+      {
+        key: emu.admin.apiKey,
+      },
+    );
+    expect(upper.status).toBe(400);
+    // Permissions come first: a non-administrator learns nothing about another user's path.
+    const denied = await call("GET", `/api/users/${emu.admin.id}/apikeys/${janes.json.Id}`, {
+      key: emu.serviceAccount.apiKey,
     });
-    expect(wrongOwner.status).toBe(404);
+    expect(denied.status).toBe(403);
+  });
+
+  test("wrongOwnerAnswer: notFound answers 404 for another user's key id instead", async () => {
+    await emu.close();
+    await start({ wrongOwnerAnswer: "notFound" });
+    const janes = emu.createKey(emu.user.id, { purpose: "jane's" });
+    const path = `/api/users/${emu.admin.id}/apikeys/${janes.id}`;
+    expect((await call("GET", path, { key: emu.admin.apiKey })).status).toBe(404);
+    expect((await call("DELETE", path, { key: emu.admin.apiKey })).status).toBe(404);
+    expect(emu.hasKey(janes.id)).toBe(true);
   });
 
   test("delete answers 200 {} and the key is gone; deleting again or for an unknown user is 404", async () => {

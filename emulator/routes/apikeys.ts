@@ -30,6 +30,12 @@ export const USER_API_KEYS_DISABLED_REASON =
   "Settings > Authentication > User API Keys, UserApiKeysEnabled). API keys can still be " +
   "created for service accounts.";
 
+/**
+ * The 400 for a key id that exists under another user than the path's: the text is the one
+ * Octopus' published swagger lists for `GET` and `DELETE /api/users/{userId}/apikeys/{id}`.
+ */
+export const WRONG_OWNER_MESSAGE = "This ApiKey does not belong to the specified user.";
+
 const ACCESS_LEVELS: readonly AccessLevel[] = ["FullAccess", "ReadOnly", "Custom"];
 const ACTOR_TYPES = ["User", "AiAgent"] as const;
 
@@ -66,18 +72,37 @@ export function apiKeyRoute(
       }
       return createKey(ctx, target, caller, body);
     case "keyRead": {
-      const key = ctx.store.findKey(target, route.keyId);
-      return key ? json(200, keyResource(ctx, key)) : notFound();
+      const key = ownKey(ctx, target, route.keyId);
+      return "reply" in key ? key.reply : json(200, keyResource(ctx, key.key));
     }
     case "keyRevoke": {
-      const key = ctx.store.findKey(target, route.keyId);
-      if (!key) return notFound();
-      ctx.store.removeKey(key);
+      const key = ownKey(ctx, target, route.keyId);
+      if ("reply" in key) return key.reply;
+      ctx.store.removeKey(key.key);
       return revokeAnswer(ctx);
     }
+
     default:
       return notFound();
   }
+}
+
+/**
+ * The key `keyId` of `user`; else 404, or 400 when the id is another user's key (Octopus'
+ * published swagger lists "This ApiKey does not belong to the specified user." as a 400 of both
+ * routes; `wrongOwnerAnswer: "notFound"` answers 404 instead).
+ */
+function ownKey(
+  ctx: ApiContext,
+  user: UserRecord,
+  keyId: string | undefined,
+): { key: KeyRecord } | { reply: Reply } {
+  const key = keyId === undefined ? undefined : ctx.store.keyById(keyId);
+  if (key && key.userId === user.id) return { key };
+  if (key && (ctx.options.wrongOwnerAnswer ?? "badRequest") === "badRequest") {
+    return { reply: fail(400, WRONG_OWNER_MESSAGE) };
+  }
+  return { reply: notFound() };
 }
 
 /**
@@ -95,15 +120,33 @@ function revokeAnswer(ctx: ApiContext): Reply {
   }
 }
 
+/**
+ * The key list (REST reference: "returning the most recent results first"), narrowed by
+ * `partialPurpose` (a case-insensitive fragment of the purpose) and `partialKeyword` (of the
+ * purpose or the hint), unless `keyListFilters` is "ignored"; `keyListOrder` may change the order.
+ */
 function listKeys(ctx: ApiContext, user: UserRecord, query: URLSearchParams): Reply {
   const paging = parsePaging(query);
   if ("error" in paging) return paging.error;
-  const partial = query.get("partialPurpose") ?? "";
-  const needle = partial.toLowerCase();
-  const keys = ctx.store.keysNewestFirst(
-    (k) => k.userId === user.id && (needle === "" || k.purpose.toLowerCase().includes(needle)),
+  const honoured = (ctx.options.keyListFilters ?? "honoured") === "honoured";
+  const params: Array<[string, string]> = [];
+  const needles: Array<(key: KeyRecord) => boolean> = [];
+  for (const name of ["partialPurpose", "partialKeyword"] as const) {
+    const value = query.get(name) ?? "";
+    if (value === "") continue;
+    params.push([name, value]);
+    const needle = value.toLowerCase();
+    if (!honoured) continue;
+    needles.push(
+      name === "partialPurpose"
+        ? (k) => k.purpose.toLowerCase().includes(needle)
+        : (k) => k.purpose.toLowerCase().includes(needle) || k.hint.toLowerCase().includes(needle),
+    );
+  }
+  const keys = ordered(
+    ctx,
+    ctx.store.keysNewestFirst((k) => k.userId === user.id && needles.every((n) => n(k))),
   );
-  const params: Array<[string, string]> = partial !== "" ? [["partialPurpose", partial]] : [];
   return json(
     200,
     page(
@@ -112,11 +155,24 @@ function listKeys(ctx: ApiContext, user: UserRecord, query: URLSearchParams): Re
       keys,
       paging,
       `/api/users/${user.id}/apikeys`,
-      "{?skip,take,partialPurpose}",
+      "{?skip,take,partialPurpose,partialKeyword}",
       params,
       (k) => keyResource(ctx, k),
     ),
   );
+}
+
+/** Keys (given newest first) in the order `keyListOrder` asks for. */
+function ordered(ctx: ApiContext, newestFirst: KeyRecord[]): KeyRecord[] {
+  switch (ctx.options.keyListOrder ?? "newestFirst") {
+    case "oldestFirst":
+      return newestFirst.reverse();
+    case "byId":
+      // Stable from one request to the next (so paging stays consistent), unrelated to time.
+      return newestFirst.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    default:
+      return newestFirst;
+  }
 }
 
 /** Reads an enum the way Octopus' model binding does: by name, case-insensitively; null = default. */
@@ -176,7 +232,11 @@ function createKey(ctx: ApiContext, target: UserRecord, caller: Caller, raw: Buf
   let actorType: (typeof ACTOR_TYPES)[number] = "User";
   if (rules.keyAccessFields) {
     accessLevel = enumProp(body, "AccessLevel", ACCESS_LEVELS, "FullAccess", errors);
-    actorType = enumProp(body, "ActorType", ACTOR_TYPES, "User", errors);
+    // A server that ignores the field (OctopusDeploy/Issues #10066 puts AI-agent keys behind a
+    // feature toggle) makes every key a "User" key, whatever the body says.
+    if ((ctx.options.actorTypeOnCreate ?? "honoured") === "honoured") {
+      actorType = enumProp(body, "ActorType", ACTOR_TYPES, "User", errors);
+    }
     if (accessLevel === "Custom") {
       // Custom keys carry access scopes, which the emulator does not model; what the real
       // server does with a scope-less Custom request is not documented.
@@ -217,13 +277,17 @@ function createKey(ctx: ApiContext, target: UserRecord, caller: Caller, raw: Buf
       }
     }
   } else if (
-    expires &&
-    rules.callerLimitsDefault &&
+    !explicit &&
     caller.keyExpires &&
-    expires.getTime() > caller.keyExpires.getTime()
+    (expires === null || expires.getTime() > caller.keyExpires.getTime())
   ) {
-    // Whether the real server refuses or shortens a defaulted expiry here is not documented.
-    if ((ctx.options.defaultExpiryVsCaller ?? "refuse") === "clip") expires = caller.keyExpires;
+    // A defaulted expiry (never, before 2025.4) later than the caller's own key's. Before 2025.4
+    // the create is refused (go-octopusdeploy issue #109); what 2025.4+ does is not documented.
+    const how =
+      rules.defaultVsCallerKey === "refuse"
+        ? "refuse"
+        : (ctx.options.defaultExpiryVsCaller ?? "refuse");
+    if (how === "clip") expires = caller.keyExpires;
     else errors.push(beyondCaller(caller.keyExpires));
   }
   if (errors.length > 0) return fail(400, MSG_BAD_REQUEST, errors);
@@ -263,10 +327,29 @@ function beyondCaller(callerExpires: Date): string {
   );
 }
 
-/** An expiry as the server keeps it: to the millisecond, or cut to whole seconds. */
+/** An expiry as the server keeps it: to the millisecond, cut to whole seconds, or as `datetime`. */
 function stored(ctx: ApiContext, expires: Date | null): Date | null {
-  if (!expires || (ctx.options.expiresPrecision ?? "ms") === "ms") return expires;
-  return new Date(Math.floor(expires.getTime() / 1000) * 1000);
+  if (!expires) return expires;
+  switch (ctx.options.expiresPrecision ?? "ms") {
+    case "s":
+      return new Date(Math.floor(expires.getTime() / 1000) * 1000);
+    case "datetime":
+      return new Date(roundToDatetime(expires.getTime()));
+    default:
+      return expires;
+  }
+}
+
+/**
+ * Milliseconds as SQL Server's `datetime` keeps them: in 1/300 s units, shown "rounded to
+ * increments of .000, .003, or .007 seconds" (Microsoft, "datetime (Transact-SQL)"): a last
+ * digit of 0 or 1 becomes 0; 2, 3 or 4 becomes 3; 5 to 8 becomes 7; 9 rounds up to the next 0
+ * (.999 is the next second's .000).
+ */
+export function roundToDatetime(ms: number): number {
+  const last = ((ms % 10) + 10) % 10;
+  const to = last <= 1 ? 0 : last <= 4 ? 3 : last <= 8 ? 7 : 10;
+  return ms - last + to;
 }
 
 /** The expiry given to a key created with `Expires` omitted or null, by the profile's rules. */

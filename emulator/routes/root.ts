@@ -1,5 +1,12 @@
-import type { ApiContext } from "../context";
-import { json, type Reply } from "../replies";
+import type { ApiContext, Caller } from "../context";
+import {
+  MSG_UNAUTHENTICATED,
+  forbidden,
+  json,
+  notFound,
+  securityFail,
+  type Reply,
+} from "../replies";
 
 /** `GET /api`: Octopus' root document, answered without authentication. */
 export function rootRoute(ctx: ApiContext): Reply {
@@ -35,19 +42,39 @@ export function rootRoute(ctx: ApiContext): Reply {
 }
 
 /**
- * `GET /api/authentication`, answered without authentication: the settings a client may check
- * before creating a key (REST reference `AuthenticationResource`). The expiry settings exist
- * from 2025.4; `UserApiKeysEnabled` from 2023.2.
+ * `GET /api/authentication`: the settings a client may check before creating a key (REST
+ * reference `authentication.md`). Octopus answers it without authentication (its 2020.5 swagger
+ * gives this route no security requirement, unlike the others; the sign-in page reads it), unless
+ * `authenticationEndpoint` says otherwise: then `caller` (undefined when not authenticated) must
+ * be let in. `UserApiKeysEnabled` exists from 2023.2 (`userApiKeysSetting`), the expiry settings
+ * from 2025.4 (Octopus.Client's `AuthenticationConfigResource`: "Servers before 2025.4 do not
+ * have this property").
  */
-export function authenticationRoute(ctx: ApiContext): Reply {
+export function authenticationRoute(ctx: ApiContext, caller: Caller | undefined): Reply {
+  const style = ctx.options.errorBodies ?? "errors";
+  switch (ctx.options.authenticationEndpoint ?? "anonymous") {
+    case "missing":
+      return notFound();
+    case "authenticated":
+      if (!caller) return securityFail(style, 401, MSG_UNAUTHENTICATED);
+      break;
+    case "administrators":
+      if (!caller) return securityFail(style, 401, MSG_UNAUTHENTICATED);
+      if (!caller.user.isAdmin) return forbidden(style, "ConfigureServer");
+      break;
+    default:
+      break;
+  }
   const resource: Record<string, unknown> = {
     AnyAuthenticationProvidersSupportPasswordManagement: true,
     AuthenticationProviders: [],
     AutoLoginEnabled: false,
     RememberMeEnabled: false,
-    UserApiKeysEnabled: ctx.settings.userApiKeysEnabled,
     Links: { Self: ctx.link("/api/authentication") },
   };
+  if (ctx.options.userApiKeysSetting ?? true) {
+    resource.UserApiKeysEnabled = ctx.settings.userApiKeysEnabled;
+  }
   if (ctx.rules.expirySettings) {
     resource.ApiKeyDefaultExpiryDays = ctx.rules.defaultExpiryDays;
     resource.ApiKeyMaxExpiryDays = ctx.rules.maxExpiryDays;
