@@ -175,7 +175,8 @@ export function faultMatrix(profile: ProfileName, steps: readonly FaultStep[] = 
     // The default-expiry create cases whose request was processed: drop after, truncated JSON,
     // no ApiKey, and latency beyond the timeout.
     expect(figures.named).toBe(steps.includes("create") ? 4 : 0);
-    expect(createdSecrets.size).toBeGreaterThan(10);
+    // Secrets to look for: every case that reads or revokes made a key first.
+    expect(createdSecrets.size).toBeGreaterThan(steps.length === STEPS.length ? 10 : 1);
     expect(leaks).toBe(0);
     expect(shaped).toEqual([]);
   });
