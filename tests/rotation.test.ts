@@ -1,47 +1,18 @@
-import { OctopusEmulator, PROFILES } from "../emulator/server";
-import { emulatorEnv, Engine } from "../harness/engine";
+import { DEFAULT_PROFILE } from "../emulator/profiles";
+import { OctopusEmulator } from "../emulator/server";
+import { Engine } from "../harness/engine";
 import { HostCallError } from "../harness/host";
+import { ClockRuns, DAY, expectNear, T0 } from "./support/clock-runs";
 
-// Rotation through the real provider host against the emulator, with a moved clock: each
-// `pulumi up` is a fresh host (as each run of the engine is), started at the test's "now" via
-// OCTOPUS_APIKEY_FAKE_NOW, while the emulator's clock is moved to the same instant. The suite
-// runs against each Octopus version the emulator plays (emulator/README.md).
+// Rotation through the real provider host against the emulator, with a moved clock (see
+// ./support/clock-runs), on the default server profile; rotation-profiles.test.ts runs what
+// differs between Octopus versions (the server's default and maximum expiry) on the others.
 
-const DAY = 86_400_000;
-const T0 = Date.parse("2027-01-01T00:00:00Z");
+let runs: ClockRuns;
 let emulator: OctopusEmulator;
-const stored = new Map<string, Engine["state"] extends Map<string, infer R> ? R : never>();
-
-function env(at: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return emulatorEnv(emulator, { OCTOPUS_APIKEY_FAKE_NOW: new Date(at).toISOString(), ...extra });
-}
-
-/** One `pulumi` run at time `at`: a fresh host that sees the state the previous runs left. */
-async function run<T>(at: number, body: (engine: Engine) => Promise<T>): Promise<T> {
-  emulator.setNow(new Date(at));
-  const engine = await Engine.start({ env: env(at) });
-  for (const [name, resource] of stored) engine.state.set(name, resource);
-  try {
-    return await body(engine);
-  } finally {
-    stored.clear();
-    for (const [name, resource] of engine.state) stored.set(name, resource);
-    await engine.close();
-  }
-}
-
-/** The fake clocks run on from their start, so instants are compared to within a few seconds. */
-function expectNear(value: unknown, expected: number): void {
-  expect(typeof value).toBe("string");
-  expect(Math.abs(Date.parse(value as string) - expected)).toBeLessThan(10_000);
-}
-
-function live(purpose: string): string[] {
-  return emulator
-    .liveKeys()
-    .filter((k) => k.Purpose === purpose)
-    .map((k) => k.Id);
-}
+const run = <T>(at: number, body: (engine: Engine) => Promise<T>) => runs.run(at, body);
+const live = (purpose: string) => runs.live(purpose);
+const env = (at: number, extra: Record<string, string> = {}) => runs.env(at, extra);
 
 const rotating = (purpose: string) => ({
   purpose,
@@ -50,17 +21,17 @@ const rotating = (purpose: string) => ({
   rotateBefore: "30d",
 });
 
-describe.each(PROFILES)("on Octopus %s", (profile) => {
+describe(`on Octopus ${DEFAULT_PROFILE}`, () => {
   beforeAll(async () => {
-    stored.clear();
-    emulator = await OctopusEmulator.start({ profile });
+    emulator = await OctopusEmulator.start({ profile: DEFAULT_PROFILE });
+    runs = new ClockRuns(emulator);
   });
   afterAll(() => emulator?.close());
 
   test("no diff before the window, replacement inside it, new key first, one live key after", async () => {
     const program = rotating("rotates");
     await run(T0, (e) => e.up("key", program));
-    const first = stored.get("key")!;
+    const first = runs.stored.get("key")!;
     expectNear(first.outputs.rotateAt, T0 + 60 * DAY);
 
     expect(await run(T0 + 59 * DAY, (e) => e.up("key", program))).toEqual({ step: "same" });
@@ -87,7 +58,7 @@ describe.each(PROFILES)("on Octopus %s", (profile) => {
         outputs: created.properties,
       });
     });
-    const second = stored.get("key")!;
+    const second = runs.stored.get("key")!;
     expect(live("rotates")).toEqual([second.id]);
     expect(second.outputs.apiKey).not.toBe(first.outputs.apiKey);
     // expiresIn is resolved again for the new key.
@@ -128,40 +99,22 @@ describe.each(PROFILES)("on Octopus %s", (profile) => {
       e.up("t", { ...program, rotationTriggers: { generation: "2" } }),
     );
     expect(result).toEqual({ step: "replace", replaces: ["rotationTriggers"] });
-    expect(live("triggered")).toEqual([stored.get("t")!.id]);
+    expect(live("triggered")).toEqual([runs.stored.get("t")!.id]);
     await run(T0 + DAY, (e) => e.destroy("t"));
   });
 
   test("a rotateBefore change outside the window updates in place; inside it replaces", async () => {
     const program = rotating("window");
     await run(T0, (e) => e.up("w", program));
-    const id = stored.get("w")!.id;
+    const id = runs.stored.get("w")!.id;
     const outside = await run(T0 + 10 * DAY, (e) => e.up("w", { ...program, rotateBefore: "45d" }));
     expect(outside).toEqual({ step: "update" });
-    expect(stored.get("w")!.id).toBe(id);
-    expectNear(stored.get("w")!.outputs.rotateAt, T0 + 45 * DAY);
+    expect(runs.stored.get("w")!.id).toBe(id);
+    expectNear(runs.stored.get("w")!.outputs.rotateAt, T0 + 45 * DAY);
     const inside = await run(T0 + 50 * DAY, (e) => e.up("w", { ...program, rotateBefore: "60d" }));
     expect(inside.step).toBe("replace");
     await run(T0 + 50 * DAY, (e) => e.destroy("w"));
     expect(live("window")).toEqual([]);
-  });
-
-  test("with the server's default expiry, rotateBefore counts back from it (none before 2025.4)", async () => {
-    const program = { purpose: "server default", username: "ci-bot", rotateBefore: "30d" };
-    await run(T0, (e) => e.up("d", program));
-    const outputs = stored.get("d")!.outputs;
-    if (profile === "2025.3") {
-      // Keys made without an expiry never expire there, so time never rotates them.
-      expect(outputs).toMatchObject({ expires: null, rotateAt: null });
-      expect(await run(T0 + 1000 * DAY, (e) => e.up("d", program))).toEqual({ step: "same" });
-    } else {
-      expectNear(outputs.expires, T0 + 180 * DAY);
-      expectNear(outputs.rotateAt, T0 + 150 * DAY);
-      expect(await run(T0 + 149 * DAY, (e) => e.up("d", program))).toEqual({ step: "same" });
-      expect((await run(T0 + 151 * DAY, (e) => e.up("d", program))).step).toBe("replace");
-    }
-    await run(T0 + 151 * DAY, (e) => e.destroy("d"));
-    expect(live("server default")).toEqual([]);
   });
 
   describe("an expiry the server refuses says which rule and what to change", () => {
@@ -180,20 +133,6 @@ describe.each(PROFILES)("on Octopus %s", (profile) => {
         await engine.close();
       }
     }
-
-    test("beyond the server's maximum (from 2025.4; older servers have none)", async () => {
-      const error = await refusal({ purpose: "too long", expiresIn: "400d" });
-      if (profile === "2025.3") {
-        expect(error).toBeUndefined();
-        const made = emulator.liveKeys().filter((k) => k.Purpose === "too long");
-        expect(made).toHaveLength(1);
-        expectNear(made[0].Expires, T0 + 400 * DAY);
-        emulator.revokeKey(made[0].Id);
-        return;
-      }
-      expect(error.message).toMatch(/400/);
-      expect(error.message).toMatch(/beyond the server's maximum key lifetime/);
-    });
 
     test("later than the key making the request", async () => {
       const shortLived = emulator.createKey(emulator.admin.id, {
