@@ -19,3 +19,14 @@ export type { OctopusErrorCode } from "./octopus/errors";
  * @internal
  */
 export const provider = new DynamicProvider();
+
+/**
+ * Run as a source plugin, this package serves the resource plugin instead: `pulumi package add`
+ * of this repository (or of an installed copy) finds its PulumiPlugin.yaml, and the Node.js
+ * language host starts it with `@pulumi/pulumi/cmd/run-plugin`, which loads this main file with
+ * the engine's arguments. Nothing else starts that launcher: a Pulumi program runs under
+ * `cmd/run`, the dynamic provider host under `cmd/dynamic-provider`.
+ */
+if (/[\\/]cmd[\\/]run-plugin([\\/]|$)/.test(require.main?.filename ?? "")) {
+  void import("./plugin/main.js").then((plugin) => plugin.run());
+}

@@ -1,41 +1,32 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { launchPlugin, type Plugin, PLUGIN_MAIN, pluginUrn } from "../harness/plugin";
-import { hostEnv } from "../harness/engine";
+import { hostEnv, repoRoot } from "../harness/engine";
+import { launchPlugin, type Plugin, pluginUrn } from "../harness/plugin";
 
-// The plugin as a source plugin (`PulumiPlugin.yaml`, `runtime: nodejs`) runs: the Node.js
-// language host's RunPlugin starts `node @pulumi/pulumi/cmd/run-plugin <plugin dir> <engine
-// args>` with stdin on /dev/null, and run-plugin `require`s the directory (its package.json
-// `main`) with process.argv set to the engine's arguments. A main that calls the plugin's
-// `serve` then serves the custom resource like the executable does; stdin that is not a pipe
-// is not taken for the engine's end.
+// This repository as a source plugin (`pulumi package add <git URL or path>`): its
+// PulumiPlugin.yaml names the Node.js runtime, whose language host starts `node
+// @pulumi/pulumi/cmd/run-plugin <plugin dir> <engine args>` with stdin on /dev/null; run-plugin
+// `require`s the directory (package.json `main`, the library) with process.argv set to the
+// engine's arguments, and the library then serves the custom resource as the executable does.
 
-let dir: string;
 let plugin: Plugin;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "octopusapikey-source-plugin-"));
-  fs.writeFileSync(path.join(dir, "PulumiPlugin.yaml"), "runtime: nodejs\n");
-  fs.writeFileSync(
-    path.join(dir, "package.json"),
-    JSON.stringify({ name: "octopusapikey-source-plugin", private: true, main: "index.js" }),
-  );
-  fs.writeFileSync(
-    path.join(dir, "index.js"),
-    `require(${JSON.stringify(PLUGIN_MAIN)}).serve(process.argv.slice(2));\n`,
-  );
   const runPlugin = require.resolve("@pulumi/pulumi/cmd/run-plugin");
   plugin = await launchPlugin({
     env: hostEnv(),
     cwd: os.tmpdir(),
     flags: ["-v=9"],
-    via: { command: process.execPath, args: [runPlugin, dir] },
+    via: { command: process.execPath, args: [runPlugin, repoRoot] },
   });
 });
-afterAll(async () => {
-  await plugin?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+afterAll(() => plugin?.close());
+
+test("the repository declares a Node.js source plugin", () => {
+  expect(fs.readFileSync(path.join(repoRoot, "PulumiPlugin.yaml"), "utf8")).toBe(
+    "runtime: nodejs\n",
+  );
 });
 
 test("run by the language host's run-plugin, it serves the custom resource and stays up", async () => {

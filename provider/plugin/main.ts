@@ -80,9 +80,12 @@ function stdinIsPipe(): boolean {
   }
 }
 
-if (require.main === module) {
+/** Serves with the process's arguments; a failure to start ends the process with status 1. */
+export function run(): void {
   serve(process.argv.slice(2)).catch((error: unknown) => {
     process.stderr.write(`pulumi-resource-octopusapikey: ${(error as Error)?.message ?? error}\n`);
     process.exit(1);
   });
 }
+
+if (require.main === module) run();
