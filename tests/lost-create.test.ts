@@ -18,7 +18,7 @@ let through: Engine;
 let front: Awaited<ReturnType<typeof startProxy>>;
 let serial = 0;
 
-const proxy = { roundTo300: false, dateOffsetMs: 0, oldestFirst: false };
+const proxy = { roundTo300: false, dateOffsetMs: 0, oldestFirst: false, prefixFilter: false };
 
 const env = (url: string) =>
   hostEnv({
@@ -54,12 +54,16 @@ beforeAll(async () => {
           (_all, field: string, at: string) => `"${field}":"${roundTo300(at)}"`,
         );
       }
-      if (proxy.oldestFirst && req.method === "GET" && /\/apikeys(\?|$)/.test(req.url ?? "")) {
-        const page = JSON.parse(body) as { Items: unknown[] };
-        page.Items.reverse();
-        body = JSON.stringify(page);
+      if (req.method !== "GET" || !/\/apikeys(\?|$)/.test(req.url ?? "")) return body;
+      const page = JSON.parse(body) as { Items: Array<{ Purpose: string }> };
+      if (proxy.oldestFirst) page.Items.reverse();
+      const fragment = new URL(req.url ?? "", "http://x").searchParams.get("partialPurpose");
+      if (proxy.prefixFilter && fragment) {
+        // A server whose `partialPurpose` matches the start of the purpose only.
+        const start = fragment.toLowerCase();
+        page.Items = page.Items.filter((k) => k.Purpose.toLowerCase().startsWith(start));
       }
-      return body;
+      return JSON.stringify(page);
     },
   });
   [engine, other, through] = await Promise.all([
@@ -77,7 +81,12 @@ afterAll(async () => {
 
 afterEach(() => {
   emulator.faults.clear();
-  Object.assign(proxy, { roundTo300: false, dateOffsetMs: 0, oldestFirst: false });
+  Object.assign(proxy, {
+    roundTo300: false,
+    dateOffsetMs: 0,
+    oldestFirst: false,
+    prefixFilter: false,
+  });
 });
 
 /** A service account of its own per test, so that user lookups and keys never mix. */
@@ -196,6 +205,25 @@ describe("a key listing that comes oldest first", () => {
     for (const request of listings) expect(request).toContain("partialPurpose=oldest");
     emulator.revokeKey(older);
   });
+});
+
+test("a server whose partialPurpose matches otherwise: one look without it before 'none was made'", async () => {
+  proxy.prefixFilter = true;
+  serial++;
+  const user = emulator.addUser({ username: `robot-${serial}`, isService: true });
+  // The fragment sent is the longest plain run, "fragment-in-the-middle": not the purpose's start.
+  const purpose = `prefix ${serial} fragment-in-the-middle`;
+  emulator.faults.add({ kind: "dropAfter", step: "create" });
+  const listed = front.requests.length;
+  const message = await failureMessage(
+    through.up(`key-${serial}`, { purpose, username: user.username, expiresIn: "30d" }),
+  );
+  await emulator.idle();
+  expect(message).toMatch(/has been revoked/);
+  expect(live(purpose)).toEqual([]);
+  const listings = front.requests.slice(listed).filter((r) => /^GET .*\/apikeys\?/.test(r));
+  expect(listings.some((r) => r.includes("partialPurpose=fragment-in-the-middle"))).toBe(true);
+  expect(listings.at(-1)).not.toContain("partialPurpose");
 });
 
 describe("another deployment's key with the same purpose, made around the send", () => {

@@ -44,25 +44,43 @@ export async function reconcile(
   const window = reconcileWindowMs(cause, client.timeoutMs);
   const deadline = Date.now() + window;
   const partialPurpose = purposeFragment(purpose);
+  const checkFailed = (listError: unknown) =>
+    fail(
+      `Creating an API key for ${who} failed (${cause.message}), and checking whether the key was made failed too (${(listError as Error).message}). A key with purpose "${purpose}"${sent === undefined ? "" : ` expiring ${iso(sent)}`} may exist without being tracked: look in Octopus under the user's API keys and revoke it, then run pulumi up again`,
+    );
+  /** One pass over the user's keys, narrowed on the server by `fragment` if given. */
+  const look = async (fragment: string | undefined): Promise<LostKeySearch> => {
+    // Other creates of this user and purpose in flight settle first, so that the keys they got
+    // are known and never named as this one's.
+    await tracking.othersSettled();
+    const since = earliestCreated(sentAt, client.serverClockOffsetMs);
+    const found = new LostKeySearch({ purpose, sent, since, known: tracking.known });
+    await client.listApiKeys(user.Id, found.consider.bind(found), { partialPurpose: fragment });
+    return found;
+  };
   let search: LostKeySearch;
   for (let wait = 250; ; wait = Math.min(wait * 2, 4_000)) {
     try {
-      // Other creates of this user and purpose in flight settle first, so that the keys they
-      // got are known and never named as this one's.
-      await tracking.othersSettled();
-      const since = earliestCreated(sentAt, client.serverClockOffsetMs);
-      search = new LostKeySearch({ purpose, sent, since, known: tracking.known });
-      const each = search.consider.bind(search);
-      await client.listApiKeys(user.Id, each, { partialPurpose });
+      search = await look(partialPurpose);
     } catch (listError) {
-      return fail(
-        `Creating an API key for ${who} failed (${cause.message}), and checking whether the key was made failed too (${(listError as Error).message}). A key with purpose "${purpose}"${sent === undefined ? "" : ` expiring ${iso(sent)}`} may exist without being tracked: look in Octopus under the user's API keys and revoke it, then run pulumi up again`,
-      );
+      return checkFailed(listError);
     }
     const ours = search.proven();
     if (ours) return revokeLost(client, user, ours.Id, cause, fail);
     if (Date.now() + wait > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  if (search.total === 0 && partialPurpose !== undefined) {
+    // How the server matches `partialPurpose` is not documented. Keys with one purpose pass or
+    // fail it alike, so a filter that let any candidate through let this request's through; one
+    // that let none through is not trusted with "none was made": one more look without it.
+    try {
+      search = await look(undefined);
+    } catch (listError) {
+      return checkFailed(listError);
+    }
+    const ours = search.proven();
+    if (ours) return revokeLost(client, user, ours.Id, cause, fail);
   }
 
   if (search.total === 0) {
