@@ -89,6 +89,26 @@ function expiryRule(reason: string, expires: string | undefined): string | undef
 }
 
 /**
+ * Adds what to do to a failed refresh or revoke of a stored key. A 400 there is Octopus saying
+ * the key does not belong to the user the state names (a key id that exists under another user):
+ * the key is not gone, so the resource stays.
+ */
+export function explainStoredKey(
+  error: unknown,
+  keyId: string,
+  userId: string,
+  connection?: Endpoint,
+): unknown {
+  if (error instanceof OctopusError && error.status === 400) {
+    return withAdvice(
+      error,
+      `the state says ${keyId} belongs to ${userId}, and Octopus says it does not: the state was edited or copied from another resource. Nothing was revoked and the resource stays; restore the state's userId, or remove the resource from state (pulumi state delete) and revoke the key in Octopus if it is not in use`,
+    );
+  }
+  return explainCommon(error, connection);
+}
+
+/**
  * Advice for answers any call can get. With the connection, a refused credential is named by
  * where it came from, and an access token (which lives about an hour) is told from an API key.
  */

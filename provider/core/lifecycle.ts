@@ -2,7 +2,7 @@ import type { OctopusApiKeyResource } from "../octopus/client";
 import { normalizeServerUrl } from "../octopus/endpoint";
 import { OctopusError } from "../octopus/errors";
 import { redact } from "../octopus/redaction";
-import { explainCommon } from "./advice";
+import { explainStoredKey } from "./advice";
 import { inputProblems, isUnknown } from "./check";
 import { Connected, Connector } from "./connection/connector";
 import type { Problem } from "./connection/settings";
@@ -89,7 +89,7 @@ export class ApiKeyLifecycle {
       } catch (error) {
         // Revoked outside Pulumi, or its user deleted: the resource leaves the state.
         if (error instanceof OctopusError && error.status === 404) return { id: undefined };
-        throw explainCommon(error, endpoint);
+        throw explainStoredKey(error, id, state.userId, endpoint);
       }
       const refreshed: ApiKeyState = {
         ...state,
@@ -120,7 +120,7 @@ export class ApiKeyLifecycle {
       const { client, endpoint } = this.pinned(id, state);
       // Already revoked, or its user deleted (404), is what a revoke wants: success.
       await client.revokeApiKey(requireUserId(state), id).catch((error: unknown) => {
-        throw explainCommon(error, endpoint);
+        throw explainStoredKey(error, id, state.userId, endpoint);
       });
       this.creation.forget(id);
     });
