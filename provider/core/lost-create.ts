@@ -171,10 +171,12 @@ function stillWorking(cause: OctopusError): boolean {
 /**
  * How long to keep looking for the key of a create whose outcome is unknown. A server that
  * answered or dropped the connection is done with the request: a short look suffices. One that
- * has not answered in time (or a gateway that gave up on it) may still finish it: look longer.
+ * has not answered in time (or a gateway that gave up on it) may still finish it: look longer,
+ * and at least a few seconds, whatever the timeout: a busy server (or a busy machine here) can
+ * take that long to finish a request it was slow to answer.
  */
 function reconcileWindowMs(cause: OctopusError, timeoutMs: number): number {
-  return stillWorking(cause) ? Math.min(15_000, Math.max(2_000, timeoutMs / 2)) : 1_000;
+  return stillWorking(cause) ? Math.min(15_000, Math.max(5_000, timeoutMs / 2)) : 1_000;
 }
 
 /**
