@@ -80,12 +80,22 @@ const projects = new Map<string, Project>();
 let gitProject: string;
 let gitReport: { resolved: string; exports: string[]; kinds: Record<string, string> };
 
-/** The files of the README's minimal project: each fenced block after `<!-- user-project: NAME -->`. */
+/** The files of the README's minimal project: in its Usage, each fenced block after a line `NAME`:. */
 function readmeProject(): Record<string, string> {
   const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+  const usage = readme.slice(
+    readme.indexOf("\n## Usage\n"),
+    readme.indexOf("\n### ", readme.indexOf("\n## Usage\n")),
+  );
   const files: Record<string, string> = {};
-  for (const m of readme.matchAll(/<!-- user-project: ([\w.-]+) -->\s*```\w*\n([\s\S]*?)\n```/g)) {
+  for (const m of usage.matchAll(/^`([\w.-]+)`:\s*\n```\w*\n([\s\S]*?)\n```/gm)) {
     files[m[1]] = `${m[2]}\n`;
+  }
+  const names = Object.keys(files).sort();
+  if (names.join(" ") !== "Pulumi.yaml index.ts package.json tsconfig.json") {
+    throw new Error(
+      `the README's Usage should show package.json, tsconfig.json, Pulumi.yaml and index.ts; found ${names.join(", ")}`,
+    );
   }
   return files;
 }
