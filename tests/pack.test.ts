@@ -384,7 +384,7 @@ const shipped = (file: string) => path.join(unpacked, "package", file);
 describe("the tarball", () => {
   test("holds the built package, its types, its sources, its license and its manifest, and nothing else", () => {
     const allowed =
-      /^(package\.json|README\.md|LICENSE|dist\/provider\/([\w-]+\/)*[\w.-]+\.(js|d\.ts|js\.map)|provider\/([\w-]+\/)*[\w.-]+\.ts)$/;
+      /^(package\.json|README\.md|LICENSE|PulumiPlugin\.yaml|dist\/provider\/([\w-]+\/)*[\w.-]+\.(js|d\.ts|js\.map)|provider\/([\w-]+\/)*[\w.-]+\.ts)$/;
     expect(packedFiles.filter((f) => !allowed.test(f))).toEqual([]);
     const required = [
       "package.json",
@@ -584,6 +584,7 @@ describe("installed from a git URL", () => {
     // What `files` allows, as from the tarball: no tests, scripts or emulator.
     expect(fs.readdirSync(installed).sort()).toEqual([
       "LICENSE",
+      "PulumiPlugin.yaml",
       "README.md",
       "dist",
       "package.json",
