@@ -36,7 +36,8 @@ export const ERROR_CODES = {
     fix: "Run again later.",
   },
   SERVER_ERROR: {
-    means: "Octopus, or a gateway in front of it, answered 5xx (reads and revokes are retried first).",
+    means:
+      "Octopus, or a gateway in front of it, answered 5xx (reads and revokes are retried first).",
     fix: "Check the server's health; run again.",
   },
   HTTP_ERROR: {
