@@ -19,6 +19,7 @@ export async function generated(root: string): Promise<Record<string, string>> {
     "provider/dynamic/args.ts": renderDynamicArgs(),
     "schema.json": `${JSON.stringify(buildSchema(DECLARATION, version), null, 2)}\n`,
     "README.md": withTables(fs.readFileSync(path.join(root, "README.md"), "utf8")),
+    "docs/errors.md": withTables(fs.readFileSync(path.join(root, "docs/errors.md"), "utf8")),
   };
   for (const [file, text] of Object.entries(files)) {
     const filepath = path.join(root, file);
