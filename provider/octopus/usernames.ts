@@ -1,5 +1,6 @@
 import { OctopusError } from "./errors";
 import type { OctopusUser } from "./answers";
+import { escapeControls } from "./text";
 
 /**
  * Whether `text` changes case without any compatibility folding: NFKC leaves it as it is, and
@@ -35,9 +36,9 @@ export function usernameMatch(wanted: string, found: string): "exact" | "case" |
 /** How many candidates an AMBIGUOUS_USER message names. */
 const LISTED = 10;
 
-/** `text` quoted for a message, bounded, control characters escaped. */
+/** `text` quoted for a message, bounded, control and bidirectional formatting characters escaped. */
 function quoted(text: string): string {
-  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
+  return escapeControls(JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text));
 }
 
 /**
