@@ -1,3 +1,5 @@
+import { controlProblem } from "./text";
+
 /**
  * A server to talk to, as the client needs it: the normalised address, the credential, and how
  * to reach it. What an address is (normalised, loopback or not) is decided here, once.
@@ -36,10 +38,8 @@ export function normalizeServerUrl(address: string): { url?: string; reason?: st
     return { reason: `is ${address.length} characters long; the limit is ${MAX_ADDRESS}` };
   }
   // URL would silently drop tabs and line breaks inside the address.
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(address.trim())) {
-    return { reason: "must not contain control characters such as line breaks or tabs" };
-  }
+  const control = controlProblem(address.trim());
+  if (control) return { reason: control };
   let parsed: URL;
   try {
     parsed = new URL(address.trim());

@@ -41,6 +41,18 @@ export function findControl(text: string): { char: string; index: number } | und
   return { char: `U+${codePoint(match[0])}`, index: match.index };
 }
 
+/**
+ * Why a given text (an input, an address) is refused for the control or bidirectional formatting
+ * character it holds, or `undefined`. Such characters are invisible, or reorder how the text is
+ * shown (in Octopus, a terminal, a code review), so the message names the one found by code point.
+ */
+export function controlProblem(text: string): string | undefined {
+  const found = findControl(text);
+  if (!found) return undefined;
+  const at = [...text.slice(0, found.index)].length + 1;
+  return `must not contain control characters (such as line breaks, tabs, terminal escapes or U+0080–U+009F) or bidirectional formatting characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C); found ${found.char} at character ${at}: remove it`;
+}
+
 /** Whether `text` holds a control or bidirectional formatting character. */
 export function hasControl(text: string): boolean {
   return CONTROLS.test(text);
