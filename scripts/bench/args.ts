@@ -5,13 +5,14 @@ export interface Options {
   latency: number;
   users: number;
   /**
-   * Paired repeats at the main latency (ours, the four floors and raw, each once per repeat).
-   * Even, so that ours runs before the got floor in half of them and after it in the others.
+   * Paired repeats at the main latency (ours, the plugin, the four floors and raw, each once per
+   * repeat). Even, so that ours runs before the got floor and the plugin in half of them and after
+   * them in the others.
    */
   repeats: number;
   /**
-   * Pairs of fresh hosts (ours, the got floor) that make only the first `parallelism` keys: the
-   * first key's time is one sample per host, so it gets samples of its own.
+   * Groups of fresh hosts (the got floor, ours, the plugin) that make only the first
+   * `parallelism` keys: the first key's time is one sample per host, so it gets samples of its own.
    */
   firstKeyRepeats: number;
   /** Latencies of the sweep, in ms; the main latency is reused when it is one of them. */
