@@ -1,5 +1,6 @@
 import { normalizeServerUrl } from "../octopus/endpoint";
 import { accessLevelReplaced, accessLevelUpdated } from "./access";
+import { actorTypeReplaced, actorTypeUpdated } from "./actor";
 import { isUnknown } from "./check";
 import type { ApiKeyInputs } from "./fields";
 import { rotationDue } from "./rotation";
@@ -21,6 +22,7 @@ export function replacedProperties(
 
   changed("purpose", () => inputs.purpose !== state.purpose);
   changed("accessLevel", () => accessLevelReplaced(state, inputs));
+  changed("actorType", () => actorTypeReplaced(state, inputs));
 
   if (inputs.userId !== undefined) {
     // Octopus ids are case-insensitive (`users-2` is `Users-2`), as its database compares them.
@@ -78,7 +80,8 @@ export function updatedInPlace(state: ApiKeyState, inputs: ApiKeyInputs): boolea
     (inputs.expiresAt ?? null) !== state.expiresAt ||
     (inputs.expiresIn ?? null) !== state.expiresIn ||
     userSelector(inputs) !== state.userSelector ||
-    accessLevelUpdated(state, inputs)
+    accessLevelUpdated(state, inputs) ||
+    actorTypeUpdated(state, inputs)
   );
 }
 
