@@ -133,10 +133,18 @@ test('without onRotation, or with "revoke", a rotation revokes the old key at on
   }
 });
 
-test("changing onRotation alone changes nothing on Octopus", async () => {
+test("onRotation is checked; changing it alone changes nothing on Octopus", async () => {
   const program = overlapping("switched");
   await run(T0, (e) => e.up("s", { ...program, onRotation: "revoke" }));
   await run(T0 + DAY, async (e) => {
+    const misspelt = { ...program, onRotation: "Expire", __provider: e.providerText };
+    expect((await e.host.check(e.urn("s"), {}, misspelt)).failures).toEqual([
+      {
+        property: "onRotation",
+        reason:
+          'must be "revoke" or "expire", not "Expire" (did you mean "expire"?); omit it for revoking at once, "revoke"',
+      },
+    ]);
     expect(await e.up("s", program)).toEqual({ step: "same" });
     await e.destroy("s");
   });

@@ -60,6 +60,7 @@ test("bookkeeping fields with a value are kept and read back", () => {
     rotateBefore: "14d",
     rotationTriggers: { schedule: "q1" },
     requestedAccessLevel: "ReadOnly",
+    requestedActorType: "AiAgent",
     connection: { address: "https://octopus.example.com" },
     clockSkewMs: -3,
   };
@@ -68,6 +69,7 @@ test("bookkeeping fields with a value are kept and read back", () => {
     expiresIn: "90d",
     clockSkewMs: -3,
     requestedAccessLevel: "ReadOnly",
+    requestedActorType: "AiAgent",
   });
   expect(upgradeState(out)).toEqual(full);
 });

@@ -80,9 +80,10 @@ export interface OctopusApiKeyArgs {
   rotateBefore?: pulumi.Input<string>;
   /**
    * `"expire"` leaves a key that `rotateBefore` replaced live until its own expiry (at most
-   * `rotateBefore` later), so that what read it only at start-up keeps working until it picks up
-   * the new one; the run names it and `retiringKeyId` shows it. `"revoke"` revokes it once the new
-   * key is in place. Any other replacement, and destroy, revokes at once. Default: `"revoke"`.
+   * `rotateBefore` later) or the next rotation, whichever comes first, so that what read it only at
+   * start-up keeps working until it picks up the new one; the run names it, and `retiringKeyId`
+   * shows it. `"revoke"` revokes it once the new key is in place. Any other replacement, and
+   * destroy, revoke at once. Default: `"revoke"`.
    */
   onRotation?: pulumi.Input<"revoke" | "expire">;
   /**
