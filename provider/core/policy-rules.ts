@@ -65,7 +65,7 @@ export function policyProblems(news: Props, rules: Applies, facts: PolicyFacts):
     if (at !== undefined && at > now() + max * DAY_MS + CLOCK_SLACK_MS) {
       problems.push({
         property: "expiresAt",
-        reason: `${news.expiresAt} is more than ${max} days ahead, beyond the maximum key lifetime at ${serverUrl} (ApiKeyMaxExpiryDays), so Octopus would refuse the key; choose an earlier expiresAt, or use expiresIn of at most ${max}d`,
+        reason: `${news.expiresAt} is beyond the maximum key lifetime of ${max} days at ${serverUrl} (ApiKeyMaxExpiryDays), so Octopus would refuse the key; choose an expiresAt at most ${max} days ahead, or use expiresIn of at most ${max}d`,
       });
     }
   }
