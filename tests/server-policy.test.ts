@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { EmulatorOptions } from "../emulator/options";
 import { OctopusEmulator } from "../emulator/server";
 import { Engine, failureMessage, hostEnv } from "../harness/engine";
+import { UNKNOWN } from "../harness/host";
 import { asKeyPolicy } from "../provider/octopus/policy";
 import { forwardTo } from "./support/forward";
 
@@ -106,6 +107,18 @@ test("the server's own settings are named, not Octopus's defaults", async () => 
   expect(await check(program(tuned, { rotateBefore: "30d" }))).toEqual([
     { property: "rotateBefore", reason: expect.stringMatching(/default key lifetime of 30 days/) },
   ]);
+});
+
+test("at preview, a known expiry is checked though other values are not known yet; an unknown server is not asked", async () => {
+  const server = servers["2025.4"];
+  const given = program(server, { expiresIn: "400d", purpose: UNKNOWN, username: UNKNOWN });
+  expect(await check(given)).toEqual([
+    { property: "expiresIn", reason: expect.stringMatching(/366 days/) },
+  ]);
+  server.resetStats();
+  expect(await check({ ...given, connection: UNKNOWN })).toEqual([]);
+  expect(await check(program(server, { expiresIn: UNKNOWN, rotateBefore: "200d" }))).toEqual([]);
+  expect(server.stats.requests).toBe(0);
 });
 
 test("an unchanged expiry is not refused again: only inputs that make a key this run are", async () => {

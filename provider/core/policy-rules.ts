@@ -1,4 +1,5 @@
 import type { KeyPolicy, OctopusUser } from "../octopus/client";
+import { isUnknown } from "./check";
 import type { Problem } from "./connection/settings";
 import { now, parseDuration, parseTimestamp } from "./time";
 
@@ -35,12 +36,15 @@ const changed = (news: Props, olds: Props, property: string): boolean =>
 /** The rules that apply to `news`, a new resource when `olds` is empty. */
 export function applies(news: Props, olds: Props): Applies {
   const fresh = Object.keys(olds).length === 0;
+  // A value not known yet (preview) counts as given: whatever it turns out to be is not the
+  // default. Only a known one can be checked.
   const given = (p: string) => news[p] !== undefined && news[p] !== null;
+  const known = (p: string) => given(p) && !isUnknown(news[p]);
   const lifetime = ["expiresIn", "expiresAt"].some((p) => changed(news, olds, p));
   return {
-    expiry: (given("expiresIn") || given("expiresAt")) && (fresh || lifetime),
+    expiry: (known("expiresIn") || known("expiresAt")) && (fresh || lifetime),
     rotation:
-      given("rotateBefore") &&
+      known("rotateBefore") &&
       !given("expiresIn") &&
       !given("expiresAt") &&
       (fresh || lifetime || changed(news, olds, "rotateBefore")),

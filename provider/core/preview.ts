@@ -7,8 +7,9 @@ import { applies, policyProblems } from "./policy-rules";
 import type { UserDirectory } from "./users";
 
 /**
- * What check asks the server, for inputs that are valid and known (preview sends values not known
- * yet as the unknown marker; those wait for `pulumi up`):
+ * What check asks the server, for inputs that are valid (preview sends values not known yet as the
+ * unknown marker: a rule that needs one waits for `pulumi up`, and nothing is asked without a
+ * known connection):
  * - the user lookup a create will need, started here for a new resource or a new owner, so that
  *   the first key does not wait for it (./users). A read-only GET to the configured server with
  *   the credential that may go there, which the create would send moments later;
@@ -38,7 +39,7 @@ export class PreviewCheck {
 
   /** The problems of checked inputs (`olds` empty for a new resource) that the server's rules show. */
   async problems(news: Props, olds: Props): Promise<Problem[]> {
-    if (hasUnknown(news)) return [];
+    if (hasUnknown(news.connection)) return [];
     const inputs = news as ApiKeyInputs;
     let connected: Connected;
     try {
@@ -46,7 +47,7 @@ export class PreviewCheck {
     } catch {
       return []; // The create meets the same problem and reports it.
     }
-    const lookup = this.lookUpEarly(connected, news, olds);
+    const lookup = hasUnknown(news) ? undefined : this.lookUpEarly(connected, news, olds);
     const rules = applies(news, olds);
     if (!lookup && !rules.expiry && !rules.rotation) return [];
 
