@@ -2,6 +2,7 @@
  * pulumi-octopus-apikey: create, rotate and revoke Octopus Deploy API keys from a Pulumi program.
  * @packageDocumentation
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { DynamicProvider } from "./dynamic/host";
 
 export { OctopusApiKey } from "./dynamic/resource";
@@ -15,10 +16,13 @@ export type { OctopusErrorCode } from "./octopus/errors";
 /**
  * The provider behind every {@link OctopusApiKey}, one per process. Stored resource state reaches it
  * by this name (`require("pulumi-octopus-apikey").provider`): it is part of the public
- * contract and never renamed.
+ * contract and never renamed. Typed by what the stored stub calls, so that the package's
+ * declarations stay those of the resource and its errors.
  * @internal
  */
-export const provider = new DynamicProvider();
+export const provider: {
+  attach(target: object, req: pulumi.dynamic.ConfigureRequest): Promise<void>;
+} = new DynamicProvider();
 
 /**
  * Run as a source plugin, this package serves the resource plugin instead: `pulumi package add`

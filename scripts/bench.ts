@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: what this package adds to creating and revoking Octopus API keys, measured
- * against floors run in the same process and paired with ours, on the local emulator (issue 13).
+ * against floors run in the same process and paired with ours, on the local emulator.
  *
  *   npm run bench -- [--quick] [--n 200] [--parallelism 10] [--latency 20] [--users 10000]
  *                    [--repeats 8] [--first-key-repeats 10] [--sweep 5,20,50,100]

@@ -1,8 +1,8 @@
 import { OctopusEmulator } from "../emulator/server";
 import { Engine, failureMessage, hostEnv } from "../harness/engine";
 
-// Refusals that real Octopus versions give, each with advice that says what to do (issue 10),
-// through the real provider host.
+// Refusals that real Octopus versions give, each with advice that says what to do, through the
+// real provider host.
 
 const DAY = 86_400_000;
 let emulator: OctopusEmulator;
@@ -45,6 +45,31 @@ test("2025.4+: a default expiry beyond the creating key's is refused with advice
   // The advice works: an explicit lifetime within the admin key's is accepted.
   await engine.up("trap", { ...program, expiresIn: "7d" });
   await engine.destroy("trap");
+});
+
+test("before 2025.4: a key without an expiry, made with a key that expires, is refused with the same advice", async () => {
+  const older = await OctopusEmulator.start({ profile: "2025.3" });
+  try {
+    const admin = older.addUser({ username: "expiring-admin", isAdmin: true });
+    const short = older.createKey(admin.id, {
+      purpose: "expiring admin key",
+      expires: new Date(Date.now() + 30 * DAY),
+    });
+    const engine = await Engine.start({
+      env: hostEnv({ OCTOPUS_URL: older.url, OCTOPUS_API_KEY: short.secret }),
+    });
+    engines.push(engine);
+    const program = { purpose: "no expiry", username: older.serviceAccount.username };
+    const message = await failureMessage(engine.up("never", program));
+    expect(message).toMatch(/no expiry at all before/);
+    expect(message).toMatch(
+      /Use expiresIn .*before Octopus 2025\.4, only a key that never expires/,
+    );
+    await engine.up("never", { ...program, expiresIn: "7d" });
+    await engine.destroy("never");
+  } finally {
+    await older.close();
+  }
 });
 
 test("an explicit expiry beyond the creating key's gets the advice for an explicit expiry", async () => {

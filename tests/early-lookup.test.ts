@@ -3,7 +3,7 @@ import { UNKNOWN } from "../provider/core/check";
 import { emulatorEnv, Engine } from "../harness/engine";
 import { HostCallError } from "../harness/host";
 
-// Issue 13: the user lookup a create needs starts at Check, through the real provider host, so the
+// The user lookup a create needs starts at Check, through the real provider host, so the
 // first key does not wait for it; Check with failures or unknown values sends nothing.
 
 const ME = "GET /api/users/me";

@@ -17,7 +17,7 @@ import {
   Written,
 } from "./support/hostile";
 
-// A hostile server in front of the emulator, through the real provider host (issue 9): answers
+// A hostile server in front of the emulator, through the real provider host: answers
 // without end, gzip bombs, looping pages, fields of the wrong type, look-alike usernames and
 // credentials echoed back. Each time the provider fails with a clear message, the host survives
 // (the next operation works) and stays small, and no credential or key appears anywhere.

@@ -338,7 +338,7 @@ describe("a server URL with embedded credentials", () => {
             __provider: other.providerText,
           }),
         );
-        // Named by where it came from (issue 12): the address was set by OCTOPUS_URL.
+        // Named by where it came from: the address was set by OCTOPUS_URL.
         expect(created?.message).toMatch(/OCTOPUS_URL/);
         expectNoPassword(`${created?.message}`);
         expectNoPassword(other.host.output());

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { OctopusEmulator } from "../emulator/server";
 import { Engine, failureMessage, hostEnv } from "../harness/engine";
 
-// A credential goes only to the server it was configured for (issue 9 §1), through the real
+// A credential goes only to the server it was configured for, through the real
 // provider host: refresh and destroy send a stack-config or environment credential only when the
 // configured address is the server the key lives on; otherwise they fail before any request,
 // naming that server and where the configured address came from, and refresh keeps the resource.

@@ -3,7 +3,7 @@ import { emulatorEnv, Engine } from "../harness/engine";
 import { HostCallError } from "../harness/host";
 
 // Request counts (not times, which depend on the machine) for many keys through one real provider
-// host: each key costs its POST, and the user is looked up at most once per host (issue 6). Times
+// host: each key costs its POST, and the user is looked up at most once per host. Times
 // are measured by `npm run bench`.
 
 const N = 40;

@@ -3,7 +3,7 @@ import type { EmulatorOptions } from "../emulator/server";
 import { Engine, failureMessage, hostEnv } from "../harness/engine";
 
 // Answers real Octopus versions may give where the documentation is silent or differs from its
-// examples (issue 10), each played by an emulator option and met through the real provider host.
+// examples, each played by an emulator option and met through the real provider host.
 
 const DAY = 86_400_000;
 const emulators: OctopusEmulator[] = [];

@@ -63,10 +63,12 @@ export function explainCreate(
 /**
  * Octopus 2025.4+ gives every key an expiry (180 days by default), and refuses a key that would
  * expire after the key that creates it: an administrator's key made with the default has less
- * than 180 days left, so a create that leaves the expiry to the server can be refused.
+ * than 180 days left, so a create that leaves the expiry to the server can be refused. Before
+ * 2025.4 the default is no expiry at all, which outlives any key that expires (go-octopusdeploy
+ * issue #109).
  */
 const DEFAULT_EXPIRY_TRAP =
-  "this create left the expiry to the server's default (180 days on Octopus 2025.4 and later), and Octopus refused that expiry — most likely because a new key may not expire after the key that creates it, and the key in use expires sooner. Use expiresIn (for example 90d, shorter than what is left of the key in use) on the resource, or a longer-lived admin key";
+  "this create left the expiry to the server's default (180 days on Octopus 2025.4 and later; no expiry at all before), and Octopus refused that expiry — most likely because a new key may not expire after the key that creates it, and the key in use expires sooner. Use expiresIn (for example 90d, shorter than what is left of the key in use) on the resource, or a longer-lived admin key (before Octopus 2025.4, only a key that never expires)";
 
 /**
  * Which of Octopus's expiry rules a 400 reason names, as advice: beyond the server's maximum;
@@ -86,6 +88,26 @@ function expiryRule(reason: string, expires: string | undefined): string | undef
   }
   if (/purpose/.test(text)) return "give a purpose that Octopus accepts";
   return undefined;
+}
+
+/**
+ * Adds what to do to a failed refresh or revoke of a stored key. A 400 there is Octopus saying
+ * the key does not belong to the user the state names (a key id that exists under another user):
+ * the key is not gone, so the resource stays.
+ */
+export function explainStoredKey(
+  error: unknown,
+  keyId: string,
+  userId: string,
+  connection?: Endpoint,
+): unknown {
+  if (error instanceof OctopusError && error.status === 400) {
+    return withAdvice(
+      error,
+      `the state says ${keyId} belongs to ${userId}, and Octopus says it does not: the state was edited or copied from another resource. Nothing was revoked and the resource stays; restore the state's userId, or remove the resource from state (pulumi state delete) and revoke the key in Octopus if it is not in use`,
+    );
+  }
+  return explainCommon(error, connection);
 }
 
 /**

@@ -266,7 +266,7 @@ export const GET_API_KEYS = {
     username: { type: { kind: "string" }, description: "Username of that user." },
     keys: {
       type: { kind: "list", of: { kind: "object", ref: "apiKeySummary" } },
-      description: "The user's keys, newest first.",
+      description: "The user's keys, in the order Octopus lists them (newest first).",
     },
   },
 } as const satisfies FunctionDeclaration;

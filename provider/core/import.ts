@@ -116,7 +116,10 @@ async function findOwner(
   );
 }
 
-/** The key if `user` owns it; undefined when Octopus answers 404. */
+/**
+ * The key if `user` owns it; undefined when Octopus says otherwise: 404, or 400 "This ApiKey does
+ * not belong to the specified user." (the answer for a key id that exists under another user).
+ */
 async function keyOf(
   client: OctopusClient,
   user: OctopusUser,
@@ -125,7 +128,9 @@ async function keyOf(
   try {
     return await client.getApiKey(user.Id, keyId);
   } catch (error) {
-    if (error instanceof OctopusError && error.status === 404) return undefined;
+    if (error instanceof OctopusError && (error.status === 404 || error.status === 400)) {
+      return undefined;
+    }
     throw error;
   }
 }

@@ -2,7 +2,7 @@ import type { OctopusApiKeyResource } from "../octopus/client";
 import { normalizeServerUrl } from "../octopus/endpoint";
 import { OctopusError } from "../octopus/errors";
 import { redact } from "../octopus/redaction";
-import { explainCommon } from "./advice";
+import { explainStoredKey } from "./advice";
 import { inputProblems, isUnknown } from "./check";
 import { Connected, Connector } from "./connection/connector";
 import type { Problem } from "./connection/settings";
@@ -121,7 +121,7 @@ export class ApiKeyLifecycle {
           if (retiring.retiringKeyId) await this.say(goneNotice(state, id, retiring), context);
           return { id: undefined };
         }
-        throw explainCommon(error, endpoint);
+        throw explainStoredKey(error, id, state.userId, endpoint);
       }
       const refreshed: ApiKeyState = {
         ...state,
@@ -155,7 +155,7 @@ export class ApiKeyLifecycle {
       // Already revoked, or its user deleted (404), is what a revoke wants: success.
       const revoke = (keyId: string) =>
         client.revokeApiKey(userId, keyId).catch((error: unknown) => {
-          throw explainCommon(error, endpoint);
+          throw explainStoredKey(error, keyId, userId, endpoint);
         });
       // A rotation whose new key names this one leaves it live (./overlap); anything else revokes.
       const { kept: left, noted, replacedBy } = this.overlap.release(id);

@@ -65,16 +65,17 @@ export async function listKeys(
 ): Promise<KeyListing> {
   const owner = await users.find(connected, args);
   const wanted = args.purpose?.toLowerCase();
-  const keys = await connected.client.listApiKeys(owner.Id).catch((error: unknown) => {
+  const keys: KeySummary[] = [];
+  // The server's purpose filter narrows the listing; the purpose is still compared here, as a
+  // server may match it otherwise, or ignore it.
+  const filter = args.purpose ? { partialPurpose: args.purpose } : {};
+  const keep = (key: OctopusApiKeyResource) => {
+    if (wanted === undefined || key.Purpose.toLowerCase().includes(wanted)) keys.push(summary(key));
+  };
+  await connected.client.listApiKeys(owner.Id, keep, filter).catch((error: unknown) => {
     throw explainLookup(error, { userId: owner.Id }, connected.endpoint);
   });
-  return {
-    userId: owner.Id,
-    username: owner.Username,
-    keys: keys
-      .filter((key) => wanted === undefined || key.Purpose.toLowerCase().includes(wanted))
-      .map(summary),
-  };
+  return { userId: owner.Id, username: owner.Username, keys };
 }
 
 export function summary(key: OctopusApiKeyResource): KeySummary {

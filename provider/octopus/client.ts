@@ -97,24 +97,25 @@ export class OctopusClient {
   }
 
   /**
-   * Keys of a user, newest first, until `stop` returns true for a key (that key excluded); at most
-   * {@link MAX_PAGES} pages.
+   * Hands each of a user's keys to `each`, in the order the server lists them (which callers must
+   * not rely on), and keeps none of them: the caller keeps what it needs. `partialPurpose` asks the
+   * server for the keys whose purpose contains it (a fragment match; the caller still compares
+   * purposes itself). At most {@link MAX_PAGES} pages.
    */
   async listApiKeys(
     userId: string,
-    stop: (key: OctopusApiKeyResource) => boolean = () => false,
-  ): Promise<OctopusApiKeyResource[]> {
-    const keys: OctopusApiKeyResource[] = [];
+    each: (key: OctopusApiKeyResource) => void = () => undefined,
+    filter: { partialPurpose?: string } = {},
+  ): Promise<void> {
+    const query = new URLSearchParams({ take: String(PAGE_SIZE) });
+    if (filter.partialPurpose) query.set("partialPurpose", filter.partialPurpose);
     await this.pages(
-      `/api/users/${segment(userId)}/apikeys?take=${PAGE_SIZE}`,
+      `/api/users/${segment(userId)}/apikeys?${query.toString()}`,
       (item, exchange) => {
-        const key = asApiKey(item, exchange, { created: false, userId });
-        if (stop(key)) return true;
-        keys.push(key);
+        each(asApiKey(item, exchange, { created: false, userId }));
         return false;
       },
     );
-    return keys;
   }
 
   async getApiKey(userId: string, keyId: string): Promise<OctopusApiKeyResource> {

@@ -1,34 +1,82 @@
 import { redact } from "./redaction";
 
 /**
- * Stable, machine-readable reasons a call failed, each with what it means. They are part of the
- * public API: match on `error.code`, never on the message text.
+ * Stable, machine-readable reasons a call failed, each with what it means and what to do (the
+ * README's table is written from here). They are part of the public API: match on `error.code`,
+ * never on the message text.
  */
 export const ERROR_CODES = {
-  VALIDATION: "Octopus refused the request as invalid (400), e.g. an expiry it does not accept.",
-  UNAUTHENTICATED:
-    "The credentials were missing, wrong, expired or belong to a disabled user (401).",
-  FORBIDDEN: "The credentials are valid but lack a permission (403).",
-  NOT_FOUND: "The user or key does not exist (404).",
-  USER_NOT_FOUND: "No user has the requested username.",
-  AMBIGUOUS_USER: "More than one user could be the one a username names; the message lists them.",
-  CONFLICT: "Octopus reported a conflict (409).",
-  RATE_LIMITED: "Octopus kept answering 429 until the retry budget ran out.",
-  SERVER_ERROR: "Octopus (or a proxy in front of it) answered with a 5xx status.",
-  HTTP_ERROR: "Any other unexpected status, or a redirect (never followed).",
-  NETWORK: "The server could not be reached, the connection broke, or TLS failed.",
-  TIMEOUT: "No answer within the request timeout.",
-  BAD_RESPONSE:
-    "The server answered with something that is not what Octopus sends (HTML, invalid JSON, missing or mistyped fields, an answer over the size limit, paging that never ends).",
-  UNKNOWN_OUTCOME:
-    "A create may or may not have taken effect; the message says what was done about it and names any key left for a person to check.",
-  CONFIGURATION:
-    "The connection settings or the stored state are unusable (no address, no credential, a credential that may not go to that server, refused transport); nothing was sent.",
-  UNSUPPORTED:
-    'The server\'s Octopus version lacks what the inputs ask for (`accessLevel: "ReadOnly"` before 2026.3), or the state was written by a newer release.',
-  INTERNAL:
-    "A failure inside this package that none of the above describes (a bug: please report it).",
-} as const;
+  VALIDATION: {
+    means:
+      "Octopus refused the request as invalid (400): an expiry in the past, later than the expiry of the key making the request, or beyond the server's maximum.",
+    fix: "The message names the rule: pick another `expiresAt`/`expiresIn`, or authenticate with a longer-lived key.",
+  },
+  UNAUTHENTICATED: {
+    means: "The credential was missing, wrong, expired or revoked, or its user is disabled (401).",
+    fix: "Fix the credential the message names.",
+  },
+  FORBIDDEN: {
+    means:
+      "The credential lacks a permission (403): a key for another user who is not a service account, a service account's key without an administrator, user keys turned off.",
+    fix: "Use the user's own credentials, a service account, or an administrator's key.",
+  },
+  NOT_FOUND: { means: "The user or key does not exist (404).", fix: "Check the id." },
+  USER_NOT_FOUND: {
+    means: "No user has the requested username.",
+    fix: "Check the spelling, or give `userId`.",
+  },
+  AMBIGUOUS_USER: {
+    means:
+      "Several users' usernames differ from `username` only in letter case, and none is equal; the message names each.",
+    fix: "Give the username exactly as Octopus shows it, or `userId`.",
+  },
+  CONFLICT: { means: "Octopus reported a conflict (409).", fix: "Read Octopus's message." },
+  RATE_LIMITED: {
+    means: "Octopus kept answering 429 until the retry budget ran out.",
+    fix: "Run again later.",
+  },
+  SERVER_ERROR: {
+    means:
+      "Octopus, or a gateway in front of it, answered 5xx (reads and revokes are retried first).",
+    fix: "Check the server's health; run again.",
+  },
+  HTTP_ERROR: {
+    means: "Any other unexpected status, or a redirect (never followed).",
+    fix: "Read the status and Octopus's message; check the address.",
+  },
+  NETWORK: {
+    means: "The server could not be reached, the connection broke, or TLS failed.",
+    fix: "Check the address, proxy and certificate settings.",
+  },
+  TIMEOUT: {
+    means: "No answer within the request timeout.",
+    fix: "Check the server; raise `requestTimeout`.",
+  },
+  BAD_RESPONSE: {
+    means:
+      "The answer is not what Octopus sends: an HTML login or proxy page, invalid JSON, missing or mistyped fields, an answer over the size limit, paging that never ends.",
+    fix: "Point the address at Octopus itself.",
+  },
+  UNKNOWN_OUTCOME: {
+    means:
+      "A create may or may not have taken effect (its answer was lost); the message says what was done and names any key left for a person to check.",
+    fix: "Do what the message says, then run again.",
+  },
+  CONFIGURATION: {
+    means:
+      "The connection settings or the stored state are unusable (no address or credential, a credential that may not go to that server, refused transport); nothing was sent.",
+    fix: "Set what the message names.",
+  },
+  UNSUPPORTED: {
+    means:
+      'The server\'s Octopus version lacks what the inputs ask for (`accessLevel: "ReadOnly"` before 2026.3; the key it made was revoked), or the state was written by a newer release.',
+    fix: "Upgrade Octopus or this package, or change the input.",
+  },
+  INTERNAL: {
+    means: "A failure inside this package that none of the above describes.",
+    fix: "Report it, with the message.",
+  },
+} as const satisfies Record<string, { means: string; fix: string }>;
 
 export type OctopusErrorCode = keyof typeof ERROR_CODES;
 

@@ -90,12 +90,27 @@ export function buildSchema(declaration: Declaration, version: string): Spec {
     required: required(fields, asOutputs ? present : (field) => field.required === true),
   });
 
+  /**
+   * C# cannot name a member after its class (CS0542): the resource `ApiKey`'s output `apiKey`
+   * becomes `ApiKeyValue` there.
+   */
+  const resourceName = RESOURCE_TOKEN.split(":")[2];
+  const csharpSafe = (props: Spec): Spec =>
+    Object.fromEntries(
+      Object.entries(props).map(([name, spec]) => [
+        name,
+        pascal(name) === resourceName
+          ? { ...(spec as Spec), language: { csharp: { name: `${resourceName}Value` } } }
+          : spec,
+      ]),
+    );
+
   const resource = {
     description:
       'An Octopus Deploy API key: created by `pulumi up` (its secret is the output `apiKey`), replaced when its purpose, owner, expiry, access level, actor type or server changes (the new key first, then the old one is revoked), rotated before it expires with `rotateBefore` (the old key left live until it expires with `onRotation: "expire"`), and revoked by `pulumi destroy`. Import an existing key with the id `Users-N/apikeys-…` (or the key id alone when it belongs to the caller or a service account).',
-    inputProperties: properties(declaration.inputs, false),
+    inputProperties: csharpSafe(properties(declaration.inputs, false)),
     requiredInputs: required(declaration.inputs, (field) => field.required === true),
-    properties: properties(declaration.outputs, false),
+    properties: csharpSafe(properties(declaration.outputs, false)),
     required: required(declaration.outputs, present),
     aliases: [{ type: DYNAMIC_TYPE }],
   };
