@@ -107,8 +107,14 @@ test("a rotation while the key before is still retiring revokes that one: one re
     const third = e.state.get("c")!;
     expect(live("chain")).toEqual([second, third.id].sort());
     expect(third.outputs.retiringKeyId).toBe(second);
+  });
+  // Once the retiring key has expired (day 121), a refresh drops it from the outputs.
+  await run(T0 + 122 * DAY, async (e) => {
+    await e.refresh("c");
+    expect(e.outputs("c")).toMatchObject({ retiringKeyId: null, retiringKeyExpires: null });
     await e.destroy("c");
   });
+  emulator.revokeKey(second);
   expect(live("chain")).toEqual([]);
 });
 
