@@ -275,7 +275,11 @@ describe("fields Octopus returns are checked before use", () => {
 
   test.each([
     ["Expires as a number", { Expires: 42 }, /Expires is a number/],
-    ["Expires that is no timestamp", { Expires: "soon" }, /Expires is a string .* not a timestamp/],
+    [
+      "Expires that is no timestamp",
+      { Expires: "soon" },
+      /Expires is a string .* not an ISO 8601 timestamp/,
+    ],
     ["a missing Created", { Created: undefined }, /Created is missing/],
     ["ApiKey.Hint as an object", { ApiKey: { HasValue: true, Hint: { a: 1 } } }, /Hint/],
     ["AccessLevel as a list", { AccessLevel: ["ReadOnly"] }, /AccessLevel/],

@@ -651,7 +651,9 @@ describe("plain http to a host that is not loopback", () => {
     ["http://0.0.0.0:8080", false],
     ["http://localhost.example.com", false],
     ["http://127.0.0.1.example.com", false],
-    ["http://[::ffff:127.0.0.1]", false],
+    ["http://[::ffff:127.0.0.1]", true],
+    ["http://localhost.:8080", true],
+    ["http://api.localhost", true],
   ])("check of %s: accepted %s", async (address, accepted) => {
     await withEngine({ OCTOPUS_API_KEY: emulator.admin.apiKey }, async (engine) => {
       const urn = engine.urn("insecure");

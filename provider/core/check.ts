@@ -1,3 +1,4 @@
+import { controlProblem } from "../octopus/text";
 import { accessLevelProblems } from "./access";
 import { choiceInputProblems } from "./choices";
 import { connectionProblems, Problem } from "./connection/settings";
@@ -13,8 +14,6 @@ export const isUnknown = (value: unknown): boolean => value === UNKNOWN;
 const INPUT_FIELDS = new Set<string>([...INPUT_NAMES, "__provider"]);
 
 const MAX_TEXT = 1_000;
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /** Octopus ids are opaque, but always a plain path segment such as `Users-42`. */
 const ID_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
@@ -66,8 +65,9 @@ export function inputProblems(
       fail(property, `is ${value.length} characters long; the limit is ${MAX_TEXT}`);
       return false;
     }
-    if (CONTROL_CHARACTERS.test(value)) {
-      fail(property, "must not contain control characters such as line breaks or tabs");
+    const control = controlProblem(value);
+    if (control) {
+      fail(property, control);
       return false;
     }
     return true;

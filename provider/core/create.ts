@@ -6,6 +6,7 @@ import type { Connected } from "./connection/connector";
 import type { ApiKeyInputs } from "./fields";
 import { outcomeUnknown, reconcile } from "./lost-create";
 import { AT_SLACK_MS, IN_SLACK_MS, markedExpiry, RequestedLifetime } from "./marker";
+import { boundedSkew } from "./rotation";
 import { answered, ApiKeyState, kept, STATE_VERSION } from "./state";
 import { now, parseDuration, parseTimestamp } from "./time";
 import type { UserDirectory } from "./users";
@@ -29,8 +30,8 @@ export class KeyCreation {
     // The skew is measured against the provider's clock, which rotation decisions use.
     const before = now();
     const key = await this.send(connected, user, inputs);
-    const skew = Date.parse(key.Created) - (before + now()) / 2;
-    const clockSkewMs = Number.isFinite(skew) ? Math.round(skew) : 0;
+    // Bounded: an answer dated 400 days off measures no clock (./rotation).
+    const clockSkewMs = boundedSkew(Date.parse(key.Created) - (before + now()) / 2);
     const access = await verifiedAccess(connected.client, user, key, inputs);
     const { requestedAccessLevel, ...reported } = access;
     return {

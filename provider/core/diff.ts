@@ -1,4 +1,5 @@
 import { normalizeServerUrl } from "../octopus/endpoint";
+import { usernameMatch } from "../octopus/usernames";
 import { accessLevelReplaced, accessLevelUpdated } from "./access";
 import { actorTypeReplaced, actorTypeUpdated } from "./actor";
 import { isUnknown } from "./check";
@@ -28,7 +29,14 @@ export function replacedProperties(
     // Octopus ids are case-insensitive (`users-2` is `Users-2`), as its database compares them.
     changed("userId", () => inputs.userId?.toLowerCase() !== state.userId.toLowerCase());
   } else if (inputs.username !== undefined) {
-    changed("username", () => inputs.username?.toLowerCase() !== state.username.toLowerCase());
+    // The lookup's rule (../octopus/usernames): the same name, or the same but for letter case
+    // with no compatibility folding; `kate-bot` spelled with the Kelvin sign (U+212A) for its
+    // `k` is another user, as the lookup finds.
+    const { username } = inputs;
+    changed(
+      "username",
+      () => typeof username !== "string" || usernameMatch(username, state.username) === undefined,
+    );
   } else if (state.userSelector !== "me") {
     // From a named user to "the caller": without asking the server, it cannot be the same user.
     replaces.push(state.userSelector === "id" ? "userId" : "username");

@@ -48,7 +48,7 @@ export const INPUTS = {
     type: { kind: "string" },
     replaces: true,
     description:
-      "Username of the user who will own the key: the exact name, or the one user whose name differs from it only in letter case. Default: the caller's own user. Not with `userId`.",
+      "Username of the user who will own the key: the exact name, or the one user whose name differs from it only in letter case (a look-alike such as the Kelvin sign `K` for `k` names another user; a change of letter case alone keeps the key). Default: the caller's own user. Not with `userId`.",
   },
   expiresAt: {
     type: { kind: "string" },

@@ -1,5 +1,7 @@
 import type { OctopusApiKeyResource, OctopusClient, OctopusUser } from "../octopus/client";
 import { OctopusError } from "../octopus/errors";
+import { controlProblem } from "../octopus/text";
+import { usernameMatch } from "../octopus/usernames";
 import { reportedAccess } from "./access";
 import { importedActorType, reportedActorType } from "./actor";
 import { explainCommon } from "./advice";
@@ -63,6 +65,7 @@ export async function importKey(connected: Connected, importId: string): Promise
     const found = userId
       ? { owner: await client.getUser(userId), key: await client.getApiKey(userId, keyId) }
       : await findOwner(client, keyId, me);
+    refuseShownPurpose(found.key);
     return describe(found.key, found.owner, me, endpoint.serverUrl);
   } catch (error) {
     if (error instanceof OctopusError && error.status === 404) {
@@ -135,6 +138,21 @@ async function keyOf(
   }
 }
 
+/**
+ * A key whose purpose holds a control or bidirectional formatting character is not imported
+ * (BAD_RESPONSE): import stores the purpose and shows it as an input, raw, and no program could
+ * declare it, as inputs refuse such characters (../octopus/text). Listings still read such keys.
+ */
+function refuseShownPurpose(key: OctopusApiKeyResource): void {
+  const problem = controlProblem(key.Purpose);
+  if (problem) {
+    throw new OctopusError(
+      "BAD_RESPONSE",
+      `The API key ${key.Id} cannot be imported: its purpose ${problem.replace(/: remove it$/, "")}, which would be stored and shown as it is and which no program can declare. Revoke it in Octopus and let this package create its replacement`,
+    );
+  }
+}
+
 function describe(
   key: OctopusApiKeyResource,
   owner: OctopusUser,
@@ -195,7 +213,7 @@ const EXPIRY_TOLERANCE_MS = AT_SLACK_MS + 1_000;
  * key was asked for, only what it is: so the program's way of naming the same key is taken as
  * the way it was asked for, and diff then sees no change. Each rule applies only when the key is
  * what the input asks for:
- * - owner: `userId` or `username` naming the owner (compared as diff compares them);
+ * - owner: `userId` or `username` naming the owner (compared as diff and the lookup compare them);
  * - expiry: `expiresAt` within {@link EXPIRY_TOLERANCE_MS} of the key's expiry, or `expiresIn`
  *   within {@link LIFETIME_TOLERANCE_MS} of its lifetime (expiry minus creation); no expiry input
  *   at all is "the server's default", whatever the key's expiry;
@@ -207,7 +225,7 @@ export function importedView(state: ApiKeyState, inputs: ApiKeyInputs): ApiKeySt
   const view = { ...state };
   if (inputs.userId && inputs.userId.toLowerCase() === state.userId.toLowerCase()) {
     view.userSelector = "id";
-  } else if (inputs.username && inputs.username.toLowerCase() === state.username.toLowerCase()) {
+  } else if (inputs.username && usernameMatch(inputs.username, state.username) !== undefined) {
     view.userSelector = "username";
   }
   const expires = state.expires === null ? undefined : parseTimestamp(state.expires);

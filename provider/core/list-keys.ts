@@ -1,4 +1,5 @@
 import type { OctopusApiKeyResource } from "../octopus/client";
+import { controlProblem, escapeControls } from "../octopus/text";
 import { reportedAccess } from "./access";
 import { explainLookup } from "./advice";
 import type { Connected } from "./connection/connector";
@@ -7,8 +8,8 @@ import { GET_API_KEYS, KEY_SUMMARY, OutputValues } from "./fields";
 import type { UserDirectory } from "./users";
 
 /**
- * A user's API keys as plain values, for audits (`getApiKeys`): each key's id, purpose, dates,
- * access level and hint, never a secret (a listing carries none: Octopus shows a key only once).
+ * A user's API keys as plain values, for audits (`getApiKeys`): each key's id, purpose (control
+ * and bidirectional formatting characters escaped), dates, access level and hint, never a secret (a listing carries none: Octopus shows a key only once).
  * The listing is paged and bounded as every listing is (the client reads at most 100 pages).
  */
 
@@ -46,6 +47,8 @@ export function listArgsProblems(args: Record<string, unknown>): Problem[] {
         property: key,
         reason: `must be a non-empty string of at most ${MAX_TEXT} characters; omit it instead`,
       });
+    } else if (controlProblem(value)) {
+      problems.push({ property: key, reason: controlProblem(value) as string });
     }
   }
   if (typeof args.userId === "string" && typeof args.username === "string") {
@@ -83,7 +86,9 @@ export function summary(key: OctopusApiKeyResource): KeySummary {
   const hint = typeof key.ApiKey === "object" ? (key.ApiKey?.Hint ?? null) : null;
   return {
     id: key.Id,
-    purpose: key.Purpose,
+    // Octopus's text, any key's: kept whole, with control and bidirectional formatting
+    // characters made visible (`\u202E`) rather than acted on where a program prints it.
+    purpose: escapeControls(key.Purpose),
     created: key.Created,
     expires: key.Expires ?? null,
     lastUsed,

@@ -43,7 +43,7 @@ export interface Bookkeeping {
   requestedActorType: ActorType | null;
   /** The `connection` argument, if any (secret); credentials from config or env are never stored. */
   connection: ConnectionSettings | null;
-  /** Server clock minus ours when the key was created, for rotation decisions. */
+  /** Server clock minus ours when the key was created (at most a day either way), for rotation. */
   clockSkewMs: number;
   /**
    * Made by import: the inputs the key was created with are unknown, only what Octopus reports,

@@ -1,3 +1,5 @@
+import { parseTimestamp } from "../octopus/text";
+
 /** Durations such as `90d`, `12h`, `30m`, or combinations such as `1d12h`. */
 const DURATION = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 const UNIT_MS = [7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1_000];
@@ -14,18 +16,8 @@ export function parseDuration(text: string): number | undefined {
   return total > 0 && Number.isSafeInteger(total) ? total : undefined;
 }
 
-/**
- * ISO 8601 date-times as Octopus writes and accepts them. A time zone is required: a timestamp
- * without one would mean different instants on different machines.
- */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
-
-/** Milliseconds since the epoch for an ISO 8601 timestamp with a time zone, else `undefined`. */
-export function parseTimestamp(text: string): number | undefined {
-  if (!ISO_8601.test(text)) return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
-}
+// One rule for every timestamp, given or answered: ISO 8601 with a time zone (../octopus/text).
+export { parseTimestamp };
 
 /**
  * The provider's clock. Production code reads real time; `OCTOPUS_APIKEY_FAKE_NOW` (an ISO 8601

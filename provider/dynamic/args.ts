@@ -56,8 +56,9 @@ export interface OctopusApiKeyArgs {
   userId?: pulumi.Input<string>;
   /**
    * Username of the user who will own the key: the exact name, or the one user whose name differs
-   * from it only in letter case. Default: the caller's own user. Not with `userId`. A change
-   * replaces the key.
+   * from it only in letter case (a look-alike such as the Kelvin sign `K` for `k` names another
+   * user; a change of letter case alone keeps the key). Default: the caller's own user. Not with
+   * `userId`. A change replaces the key.
    */
   username?: pulumi.Input<string>;
   /**

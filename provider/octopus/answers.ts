@@ -1,16 +1,21 @@
 import { badAnswer } from "./failures";
+import { hasControl, parseTimestamp } from "./text";
 import type { Exchange } from "./transport";
 
 // Octopus's answers, checked before use: every field this package reads has the type Octopus
 // gives it, within a sensible size, and only those fields are kept. A server that answers
 // otherwise is not Octopus (or not only Octopus): BAD_RESPONSE, never a crash, a request to
 // `/api/users/undefined`, or a value nested 10,000 deep in the state.
+//
+// Text that is stored in state or shown in messages (ids, usernames, the key's hint) holds no
+// control or bidirectional formatting character (./text): such an answer is BAD_RESPONSE, never a
+// terminal escape in an output or a message. A key's `Purpose`, which is only compared, is kept as
+// the server gives it; timestamps are ISO 8601 with a time zone.
 
-/** An Octopus user, as far as this package reads it. */
+/** An Octopus user, as far as this package reads it (not `DisplayName`: nothing shows it). */
 export interface OctopusUser {
   Id: string;
   Username: string;
-  DisplayName?: string;
   IsService?: boolean;
   IsActive?: boolean;
 }
@@ -52,7 +57,8 @@ const MAX_SECRET = 1_000;
 const MAX_LINK = 4_000;
 /** Purposes are the caller's own text; Octopus keeps them short, this is only a bound. */
 const MAX_PURPOSE = 10_000;
-const CONTROL = /\p{Cc}/u;
+/** What a field stored or shown must be, for messages. */
+const PLAIN = "without control characters or bidirectional formatting characters";
 
 type Fields = Record<string, unknown>;
 
@@ -96,7 +102,14 @@ class Checker {
 
   id(fields: Fields, field: string): string {
     const value = this.string(fields, field, MAX_ID);
-    if (CONTROL.test(value)) this.fail(field, value, "an id without control characters");
+    if (hasControl(value)) this.fail(field, value, `an id ${PLAIN}`);
+    return value;
+  }
+
+  /** A non-empty string that is stored or shown: no control or bidirectional formatting character. */
+  plain(fields: Fields, field: string, max: number, what: string): string {
+    const value = this.string(fields, field, max);
+    if (hasControl(value)) this.fail(field, value, `${what} ${PLAIN}`);
     return value;
   }
 
@@ -109,7 +122,9 @@ class Checker {
 
   timestamp(fields: Fields, field: string): string {
     const value = this.string(fields, field, MAX_TIMESTAMP);
-    if (Number.isNaN(Date.parse(value))) this.fail(field, value, "a timestamp");
+    if (parseTimestamp(value) === undefined) {
+      this.fail(field, value, "an ISO 8601 timestamp with a time zone");
+    }
     return value;
   }
 
@@ -134,10 +149,8 @@ export function asUser(value: unknown, exchange: Exchange): OctopusUser {
   const fields = check.object(value);
   const user: OctopusUser = {
     Id: check.id(fields, "Id"),
-    Username: check.string(fields, "Username", MAX_NAME),
+    Username: check.plain(fields, "Username", MAX_NAME, "a username"),
   };
-  const displayName = check.optionalString(fields, "DisplayName", MAX_NAME);
-  if (displayName !== undefined) user.DisplayName = displayName;
   const isService = check.optionalBoolean(fields, "IsService");
   if (isService !== undefined) user.IsService = isService;
   const isActive = check.optionalBoolean(fields, "IsActive");
@@ -166,15 +179,16 @@ export function asApiKey(
   };
   if (created) {
     const secret = check.string(fields, "ApiKey", MAX_SECRET);
-    if (/[\s\p{Cc}]/u.test(secret)) {
+    if (/\s/.test(secret) || hasControl(secret)) {
       check.fail("ApiKey", secret, "a key without spaces or control characters");
     }
     key.ApiKey = secret;
   } else if (fields.ApiKey !== undefined && fields.ApiKey !== null) {
     const shown = new Checker(exchange, "a key's ApiKey").object(fields.ApiKey);
     const apiKey: { HasValue?: boolean; Hint?: string } = {};
-    const hint = check.optionalString(shown, "Hint", MAX_TIMESTAMP);
-    if (hint !== undefined) apiKey.Hint = hint;
+    if (shown.Hint !== undefined && shown.Hint !== null && shown.Hint !== "") {
+      apiKey.Hint = check.plain(shown, "Hint", MAX_TIMESTAMP, "a hint");
+    }
     const hasValue = check.optionalBoolean(shown, "HasValue");
     if (hasValue !== undefined) apiKey.HasValue = hasValue;
     key.ApiKey = apiKey;

@@ -27,7 +27,7 @@ export const ERROR_CODES = {
   },
   AMBIGUOUS_USER: {
     means:
-      "Several users' usernames differ from `username` only in letter case, and none is equal; the message names each.",
+      "Several users' usernames differ from `username` only in letter case, and none is equal; the message names up to 10 and counts the rest.",
     fix: "Give the username exactly as Octopus shows it, or `userId`.",
   },
   CONFLICT: { means: "Octopus reported a conflict (409).", fix: "Read Octopus's message." },

@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { RequestError } from "got" with { "resolution-mode": "import" };
 import { OctopusError, OctopusErrorCode } from "./errors";
+import { flattenControls } from "./text";
 import type { Answer, Exchange } from "./transport";
 
 /**
@@ -59,10 +60,13 @@ const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
 const MAX_TEXT = 1_000;
 const MAX_ERRORS = 20;
 
-/** Server text fit for a message: control characters (terminal escapes) become spaces; bounded. */
+/**
+ * Server text fit for a message: control and bidirectional formatting characters (terminal
+ * escapes, line breaks, overrides) become spaces; bounded.
+ */
 function serverText(value: unknown): string | undefined {
   if (typeof value !== "string") return undefined;
-  const clean = value.replace(/\p{Cc}+/gu, " ").trim();
+  const clean = flattenControls(value).trim();
   if (!clean) return undefined;
   return clean.length > MAX_TEXT ? `${clean.slice(0, MAX_TEXT)}…` : clean;
 }
@@ -137,11 +141,11 @@ export function tooLarge(
 
 /**
  * Text from got or Node.js, fit for a message: URLs keep no query string or user info (a query
- * holds a username filter, a URL may hold credentials), control characters become spaces, and
- * the length is bounded.
+ * holds a username filter, a URL may hold credentials), control and bidirectional formatting
+ * characters become spaces, and the length is bounded.
  */
 export function safeText(text: string): string {
-  return text
+  const withoutQueries = text
     .replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]*/gi, (url) => {
       try {
         const parsed = new URL(url);
@@ -150,9 +154,8 @@ export function safeText(text: string): string {
         return "(a URL)";
       }
     })
-    .replace(/\?[^\s"'<>]*/g, "")
-    .replace(/\p{Cc}+/gu, " ")
-    .slice(0, 300);
+    .replace(/\?[^\s"'<>]*/g, "");
+  return flattenControls(withoutQueries).slice(0, 300);
 }
 
 /** Certificate problems: retrying cannot help, configuration can. */

@@ -3,7 +3,7 @@ import https from "node:https";
 import type { CancelableRequest, Got, RequestError, Response, RetryObject } from "got" with {
   "resolution-mode": "import",
 };
-import type { Credential, Endpoint } from "./endpoint";
+import { Credential, Endpoint, loopbackLookup } from "./endpoint";
 import { NOT_SENT_CODES, tooLarge, transportError } from "./failures";
 import { proxyAgentFor } from "./proxy";
 
@@ -91,10 +91,12 @@ function agentsFor(serverUrl: string, ca: string | undefined): Agents {
   if (!found) {
     const options = { keepAlive: true, maxSockets: 32, ...(ca ? { ca } : {}) };
     const proxied = proxyAgentFor(serverUrl, options);
+    // Direct connections resolve loopback names to this machine, never through DNS.
+    const direct = { ...options, lookup: loopbackLookup };
     found = proxied
       ? { agent: proxied.agents, proxy: proxied.proxy }
       : {
-          agent: { http: new http.Agent(options), https: new https.Agent(options) },
+          agent: { http: new http.Agent(direct), https: new https.Agent(direct) },
           proxy: undefined,
         };
     agents.set(key, found);

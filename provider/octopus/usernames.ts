@@ -1,5 +1,6 @@
 import { OctopusError } from "./errors";
 import type { OctopusUser } from "./answers";
+import { escapeControls } from "./text";
 
 /**
  * Whether `text` changes case without any compatibility folding: NFKC leaves it as it is, and
@@ -35,18 +36,26 @@ export function usernameMatch(wanted: string, found: string): "exact" | "case" |
 /** How many candidates an AMBIGUOUS_USER message names. */
 const LISTED = 10;
 
-/** `text` quoted for a message, bounded, control characters escaped. */
+/** `text` quoted for a message, bounded, control and bidirectional formatting characters escaped. */
 function quoted(text: string): string {
-  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
+  return escapeControls(JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text));
 }
 
 /**
  * Picks the user `username` names among those the server's filter returned: the exact match, or
  * else the single case-insensitive one. Throws AMBIGUOUS_USER when several differ only in case.
+ *
+ * Linear in the users listed, whatever a server lists: only the candidates a message names are
+ * kept (and compared, by id, against a new one); the others are only counted. A server answering
+ * tens of thousands of case variants on a page costs one pass, not one comparison per pair.
  */
 export class UsernameMatcher {
   private exact: OctopusUser | undefined;
+  /** The first {@link LISTED} distinct case variants, and their ids lower-cased. */
   private readonly byCase: OctopusUser[] = [];
+  private readonly ids: string[] = [];
+  /** Case variants listed beyond those kept (a user listed twice may count twice here). */
+  private more = 0;
 
   constructor(
     private readonly username: string,
@@ -60,22 +69,29 @@ export class UsernameMatcher {
       this.exact = user;
       return true;
     }
+    if (match !== "case") return false;
     const id = user.Id.toLowerCase();
-    if (match === "case" && !this.byCase.some((u) => u.Id.toLowerCase() === id)) {
+    if (this.ids.includes(id)) return false;
+    if (this.byCase.length < LISTED) {
       this.byCase.push(user);
+      this.ids.push(id);
+    } else {
+      this.more++;
     }
     return false;
+  }
+
+  /** How many candidates it holds: never more than a message names (for tests). */
+  retained(): number {
+    return this.byCase.length;
   }
 
   /** The user named, `undefined` for none. */
   result(): OctopusUser | undefined {
     if (this.exact) return this.exact;
     if (this.byCase.length <= 1) return this.byCase[0];
-    const named = this.byCase
-      .slice(0, LISTED)
-      .map((u) => `${quoted(u.Username)} (${u.Id})`)
-      .join(", ");
-    const more = this.byCase.length > LISTED ? ` and ${this.byCase.length - LISTED} more` : "";
+    const named = this.byCase.map((u) => `${quoted(u.Username)} (${u.Id})`).join(", ");
+    const more = this.more > 0 ? ` and ${this.more} more` : "";
     throw new OctopusError(
       "AMBIGUOUS_USER",
       `More than one Octopus user at ${this.serverUrl} has the username ${quoted(this.username)} apart from letter case: ${named}${more}. Give the username exactly as Octopus shows it, or give userId instead`,
