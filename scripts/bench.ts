@@ -10,6 +10,9 @@
  * Variants, each N creates (Check + Create, as the engine does) then N deletes:
  * - ours: OctopusApiKey through the real @pulumi/pulumi provider host over gRPC, a new host each
  *   run (so each run pays loading and its one user lookup);
+ * - plugin: the same keys through the resource plugin `pulumi-resource-octopusapikey` (the same
+ *   core), launched as the engine launches it and configured from the same environment, a new
+ *   plugin process each run;
  * - host floor: the same host and calls, with a provider that only sleeps the latency per call;
  * - got floor: the same host with a minimal provider sending our requests (one user lookup, a
  *   POST per key, a DELETE per key) with got configured as ours is;
@@ -17,15 +20,17 @@
  *   our state costs, apart from our code);
  * - node:http floor: the same requests with node:http, for reference;
  * - raw: the same POSTs and DELETEs with got directly, no host, user id known.
- * Each repeat runs every variant back to back, ours next to both got floors (order reversed
- * every other repeat); ratios are medians of the per-repeat ratios. The first key's time
- * comes from pairs of fresh hosts of their own (ours, the got floor) that make only the first
- * keys. The sweep repeats ours, the got floor and raw at other latencies. Memory: the host's heap
- * after two full GCs, at N and memN keys and four steps beyond (see bench/providers/probe.ts).
- * Also: requests per key, lookup bytes, the seed scripts' method.
+ * Each repeat runs every variant back to back, ours between the got floor and the plugin (order
+ * reversed every other repeat); ratios are medians of the per-repeat ratios. The first key's time
+ * comes from groups of fresh hosts of their own (the got floor, ours, the plugin) that make only
+ * the first keys. The sweep repeats ours, the got floor and raw at other latencies. Memory: the
+ * heap after two full GCs, at N and memN keys and four steps beyond, in ours', the got floor's
+ * and the plugin's processes (bench/providers/probe.ts, preloaded into the plugin by
+ * bench/probe-preload.ts). Also: requests per key, lookup bytes, the seed scripts' method.
  *
  * `--profile <dir>` instead writes a CPU profile of ours' and the got floor's hosts during the
- * creates and prints where the time goes (bench/profile.ts).
+ * creates and prints where the time goes (bench/profile.ts). Host CPU is read from /proc for
+ * every variant, the plugin included (bench/host-run.ts).
  *
  * The tables go to stdout, progress to stderr; the last line of stdout is one JSON object. Missed
  * goals fail the process only with --check.
@@ -40,21 +45,24 @@ import {
   seedLookupBytes,
   sweepLeftovers,
 } from "./bench/direct";
+import { dynamicHost, Front, resourcePlugin } from "./bench/fronts";
 import { runFirstKey, runHost } from "./bench/host-run";
-import { profile } from "./bench/profile";
 import {
+  DYNAMIC_VARIANTS,
+  DynamicVariant,
   FirstKeyPair,
-  HOST_VARIANTS,
+  FirstKeyVariant,
   HostVariant,
   Measurements,
   memoryPoints,
   Repeat,
-  report,
-} from "./bench/report";
+} from "./bench/measurements";
+import { profile } from "./bench/profile";
+import { report } from "./bench/report";
 import { ProviderTexts, providerTexts } from "./bench/texts";
 import { log } from "./bench/util";
 
-const TEXT: Record<HostVariant, keyof ProviderTexts> = {
+const TEXT: Record<DynamicVariant, keyof ProviderTexts> = {
   ours: "ours",
   sleepFloor: "sleep",
   gotFloor: "got",
@@ -77,6 +85,8 @@ async function main(): Promise<void> {
     const texts = await providerTexts();
     log(`starting the emulator (${o.users} filler users, ${o.latency} ms latency)`);
     const big = await start(o.users, o.latency);
+    const front = (v: HostVariant): Front =>
+      v === "plugin" ? resourcePlugin : dynamicHost(texts[TEXT[v]], texts.probe);
 
     if (o.profile) {
       process.stdout.write(await profile(big, texts, o, o.profile));
@@ -111,7 +121,7 @@ async function main(): Promise<void> {
           } else {
             result.hosts[step] = await runHost(
               emulator,
-              texts[TEXT[step]],
+              front(step),
               { ...o, sleepMs: latency },
               `${step} ${latency}.${r}`,
             );
@@ -132,25 +142,34 @@ async function main(): Promise<void> {
       lookupBytes10: 0,
       seedLookupBytes10k: 0,
       providerTextBytes: Object.fromEntries(
-        HOST_VARIANTS.map((v) => [v, Buffer.byteLength(texts[TEXT[v]])]),
-      ) as Record<HostVariant, number>,
+        DYNAMIC_VARIANTS.map((v) => [v, Buffer.byteLength(texts[TEXT[v]])]),
+      ) as Record<DynamicVariant, number>,
       leftoverKeys: 0,
     };
 
     log(`main: ${o.repeats} paired repeats at ${o.latency} ms`);
-    const order: HostVariant[] = ["gotStateFloor", "ours", "gotFloor", "sleepFloor", "httpFloor"];
+    // Ours between the got floor and the plugin: the goals compare it with both. The two got
+    // floors side by side (what carrying ours' state costs).
+    const order: HostVariant[] = [
+      "gotStateFloor",
+      "gotFloor",
+      "ours",
+      "plugin",
+      "sleepFloor",
+      "httpFloor",
+    ];
     for (let r = 1; r <= o.repeats; r++) m.main.push(await repeat(big, o.latency, order, r));
 
-    log(`first key: ${o.firstKeyRepeats} pairs of fresh hosts (ours, got floor)`);
+    log(`first key: ${o.firstKeyRepeats} groups of fresh hosts (got floor, ours, plugin)`);
     for (let r = 1; r <= o.firstKeyRepeats; r++) {
       const pair: FirstKeyPair = {};
-      const variants: Array<keyof FirstKeyPair> =
-        r % 2 ? ["ours", "gotFloor"] : ["gotFloor", "ours"];
+      const variants: FirstKeyVariant[] = ["gotFloor", "ours", "plugin"];
+      if (r % 2 === 0) variants.reverse();
       for (const variant of variants) {
         await twice(emulators, async () => {
           pair[variant] = await runFirstKey(
             big,
-            texts[TEXT[variant]],
+            front(variant),
             o.parallelism,
             `${variant} first.${r}`,
           );
@@ -175,13 +194,13 @@ async function main(): Promise<void> {
     }
 
     const memoryAt = memoryPoints(o);
-    for (const variant of ["ours", "gotFloor"] as const) {
+    for (const variant of ["ours", "gotFloor", "plugin"] as const) {
       log(`memory: ${variant}, heap after ${memoryAt.join(", ")} keys in one host`);
       await twice(emulators, async () => {
         m.memory[variant] = await runHost(
           big,
-          texts[TEXT[variant]],
-          { ...o, sleepMs: o.latency, memoryAt, probeText: texts.probe },
+          front(variant),
+          { ...o, sleepMs: o.latency, memoryAt },
           `${variant} memory`,
         );
       });

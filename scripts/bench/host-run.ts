@@ -1,14 +1,16 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import type { OctopusEmulator } from "../../emulator/server";
-import { emulatorEnv, Engine } from "../../harness/engine";
-import { resourceUrn } from "../../harness/host";
+import type { Front } from "./fronts";
 import { pool, timed } from "./util";
 
 /** Purposes of every key the benchmark makes start with this, so leftovers can be found. */
 export const PURPOSE = "bench";
 
-/** What one host run measured. Times in ms; CPU is the host process's user + system time. */
+/**
+ * What one host run measured. Times in ms; CPU is the host process's user + system time (the
+ * dynamic provider host's, or the resource plugin's).
+ */
 export interface HostRun {
   /** From spawning the host to the first create's completion (Configure, Check, Create). */
   firstKeyMs: number;
@@ -55,8 +57,6 @@ export interface HostRunOptions {
   memoryAt?: number[];
   /** Write CPU profiles of the host during the creates and during the deletes to these files. */
   profileFiles?: { creates: string; deletes: string };
-  /** The probe's text (needed for `memory` and `profileFile`). */
-  probeText?: string;
 }
 
 /** What one first-key run measured, in ms. */
@@ -88,36 +88,31 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
- * N creates then N deletes through a new, configured provider host, as one `pulumi up` and one
- * `pulumi destroy` would drive it (Check then Create per resource; Delete per resource).
+ * N creates then N deletes through a new, configured host (a dynamic provider host or the plugin),
+ * as one `pulumi up` and one `pulumi destroy` would drive it (Check then Create per resource;
+ * Delete per resource).
  */
 export async function runHost(
   emulator: OctopusEmulator,
-  text: string,
+  front: Front,
   o: HostRunOptions,
   label: string,
 ): Promise<HostRun> {
   const spawned = performance.now();
-  const engine = await Engine.start({
-    env: emulatorEnv(emulator, { BENCH_SLEEP_MS: String(o.sleepMs) }),
-    providerText: text,
-  });
+  const probing = Boolean(o.memoryAt || o.profileFiles);
+  const driver = await front(emulator, { sleepMs: o.sleepMs, probe: probing });
   try {
-    const pid = engine.host.pid;
-    let probes = 0;
-    const probe = async (inputs: Record<string, unknown>) => {
-      if (!o.probeText) throw new Error("the probe's provider text is missing");
-      const urn = resourceUrn(`probe-${++probes}`, "pulumi-nodejs:dynamic/bench:probe");
-      return (await engine.host.create(urn, { __provider: o.probeText, ...inputs })).properties;
-    };
+    const pid = driver.pid;
     const program = (i: number) => keyProgram(emulator, label, i);
     const createAll = (from: number, count: number) =>
-      pool(count, o.parallelism, (i) => engine.up(`key-${from + i}`, program(from + i)));
+      pool(count, o.parallelism, (i) => driver.up(`key-${from + i}`, program(from + i)));
     const deleteAll = (from: number, count: number) =>
-      pool(count, o.parallelism, (i) => engine.destroy(`key-${from + i}`));
+      pool(count, o.parallelism, (i) => driver.destroy(`key-${from + i}`));
 
     const profiling = async (action: "profileStart" | "profileStop", file?: string) => {
-      if (o.profileFiles) await probe({ action, intervalUs: 200, ...(file ? { file } : {}) });
+      if (o.profileFiles) {
+        await driver.probe({ action, intervalUs: 200, ...(file ? { file } : {}) });
+      }
     };
     await profiling("profileStart");
     await emulator.idle();
@@ -128,7 +123,7 @@ export async function runHost(
     let firstKeyAt = 0;
     const creates = await timed(() =>
       pool(o.n, o.parallelism, async (i) => {
-        await engine.up(`key-${i}`, program(i));
+        await driver.up(`key-${i}`, program(i));
         firstKeyAt ||= performance.now();
       }),
     );
@@ -162,13 +157,13 @@ export async function runHost(
         await createAll(done, keys - done);
         await deleteAll(done, keys - done);
         done = keys;
-        const sample = (await probe({ action: "memory" })) as unknown as MemorySample;
+        const sample = (await driver.probe({ action: "memory" })) as unknown as MemorySample;
         run.memory.push({ keys, ...sample });
       }
     }
     return run;
   } finally {
-    await engine.close();
+    await driver.close();
   }
 }
 
@@ -179,23 +174,23 @@ export async function runHost(
  */
 export async function runFirstKey(
   emulator: OctopusEmulator,
-  text: string,
+  front: Front,
   parallelism: number,
   label: string,
 ): Promise<FirstKeyRun> {
   await emulator.idle();
   const spawned = performance.now();
-  const engine = await Engine.start({ env: emulatorEnv(emulator), providerText: text });
+  const driver = await front(emulator, {});
   try {
     const started = performance.now();
     let firstKeyAt = 0;
     await pool(parallelism, parallelism, async (i) => {
-      await engine.up(`key-${i}`, keyProgram(emulator, label, i));
+      await driver.up(`key-${i}`, keyProgram(emulator, label, i));
       firstKeyAt ||= performance.now();
     });
-    await pool(parallelism, parallelism, (i) => engine.destroy(`key-${i}`));
+    await pool(parallelism, parallelism, (i) => driver.destroy(`key-${i}`));
     return { firstKeyMs: firstKeyAt - spawned, firstKeyAfterReadyMs: firstKeyAt - started };
   } finally {
-    await engine.close();
+    await driver.close();
   }
 }

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { OctopusEmulator } from "../../emulator/server";
 import type { Options } from "./args";
+import { dynamicHost } from "./fronts";
 import { HostRun, runHost } from "./host-run";
 import type { ProviderTexts } from "./texts";
 import { log, table } from "./util";
@@ -150,8 +151,8 @@ export async function profile(
     log(`profiling the ${variant} host during ${o.n} creates and ${o.n} deletes → ${dir}`);
     runs[variant] = await runHost(
       emulator,
-      text,
-      { ...o, sleepMs: o.latency, profileFiles: files, probeText: texts.probe },
+      dynamicHost(text, texts.probe),
+      { ...o, sleepMs: o.latency, profileFiles: files },
       `profile ${variant}`,
     );
   }

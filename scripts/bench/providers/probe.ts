@@ -1,7 +1,8 @@
 /**
  * A provider the bench loads into a host after (or around) the measured work, to look inside the
  * host process without changing it: its `create` runs one `action` and returns the figures as
- * outputs.
+ * outputs. The resource plugin has no provider text to load: there the same actions are served by
+ * ../probe-preload.ts, which the bench preloads into the plugin's process.
  *
  * - `memory`: two full garbage collections, then the heap and the peak RSS. `gc` is reached with
  *   `v8.setFlagsFromString("--expose-gc")` and a new context, since Node 20 refuses `--expose-gc`
@@ -33,7 +34,8 @@ function collect(): void {
   gc();
 }
 
-async function run(inputs: Props): Promise<Props> {
+/** Runs one probe action in this process and returns its figures. */
+export async function runProbe(inputs: Props): Promise<Props> {
   switch (inputs.action) {
     case "memory": {
       collect();
@@ -72,7 +74,7 @@ let calls = 0;
 export function attach(target: object): void {
   attachTo(target, {
     async create(inputs) {
-      return { id: `probe-${++calls}`, outs: await run(inputs) };
+      return { id: `probe-${++calls}`, outs: await runProbe(inputs) };
     },
   });
 }
