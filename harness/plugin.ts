@@ -61,6 +61,11 @@ export interface PluginOptions {
    * is /dev/null, as a language host runs a source plugin (`PulumiPlugin.yaml`).
    */
   via?: { command: string; args: string[] };
+  /**
+   * The engine's address to pass (./engine-log serves one that records Log calls). Default: one
+   * where nothing listens, so that a plugin's calls to the engine fail at once.
+   */
+  engine?: string;
 }
 
 /** The URN the engine gives an `ApiKey` named `name` in stack `test`. */
@@ -92,7 +97,7 @@ export type Plugin = Awaited<ReturnType<typeof launchPlugin>>;
 
 /** Starts the plugin and connects a client; calls reject as soon as the plugin exits. */
 export async function launchPlugin(options: PluginOptions = {}) {
-  const args = [...(options.flags ?? []), "127.0.0.1:1"];
+  const args = [...(options.flags ?? []), options.engine ?? "127.0.0.1:1"];
   if (options.direct) fs.chmodSync(PLUGIN_MAIN, 0o755);
   const [command, commandArgs] = options.via
     ? [options.via.command, [...options.via.args, ...args]]

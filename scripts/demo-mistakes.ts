@@ -114,9 +114,7 @@ export async function showMistakes(
       const checked = await host.check(urn, {}, news);
       if (checked.failures.length > 0) {
         const lines = checked.failures.map((f) => `${f.property}: ${f.reason}`);
-        console.log(
-          `  pulumi preview fails, before anything is sent:\n    ${lines.join("\n    ")}`,
-        );
+        console.log(`  pulumi preview fails, before any key is made:\n    ${lines.join("\n    ")}`);
         continue;
       }
       try {

@@ -16,6 +16,8 @@ const BY_ID = "GET /api/users/{id}";
 const ME = "GET /api/users/me";
 const ALL = "GET /api/users/all";
 const LOOKUPS = [BY_NAME, BY_ID, ME, ALL];
+/** The server's key policy, which Check reads once per host for an owner who is not a service account. */
+const POLICY = "GET /api/authentication";
 
 let emulator: OctopusEmulator;
 let engine: Engine | undefined;
@@ -52,12 +54,19 @@ async function pool(
 }
 
 /** Requests per route since the last reset, with the user lookups of every kind summed. */
-function counts(): { posts: number; deletes: number; lookups: number; total: number } {
+function counts(): {
+  posts: number;
+  deletes: number;
+  lookups: number;
+  policy: number;
+  total: number;
+} {
   const byRoute = emulator.stats.byRoute;
   return {
     posts: byRoute[POST] ?? 0,
     deletes: byRoute[DELETE] ?? 0,
     lookups: LOOKUPS.reduce((sum, route) => sum + (byRoute[route] ?? 0), 0),
+    policy: byRoute[POLICY] ?? 0,
     total: emulator.stats.requests,
   };
 }
@@ -85,7 +94,10 @@ test.each(selectors)(
 
     await pool(N, PARALLELISM, (i) => e.up(`key-${i}`, { purpose: purpose(i), ...selector() }));
 
-    expect(counts()).toEqual({ posts: N, deletes: 0, lookups: 1, total: N + 1 });
+    // The caller (an administrator) is not a service account: Check asks the server once
+    // whether user keys are on (server-policy.test.ts).
+    const policy = lookupRoute === ME ? 1 : 0;
+    expect(counts()).toEqual({ posts: N, deletes: 0, lookups: 1, policy, total: N + 1 + policy });
     expect(emulator.stats.byRoute[lookupRoute]).toBe(1);
     expect(emulator.faults.injected.latency).toBeGreaterThanOrEqual(1);
     const userIds = new Set(Array.from({ length: N }, (_, i) => e.outputs(`key-${i}`).userId));
@@ -93,7 +105,13 @@ test.each(selectors)(
 
     // Deletes need no lookup: the user's id is in the state.
     await pool(N, PARALLELISM, (i) => e.destroy(`key-${i}`));
-    expect(counts()).toEqual({ posts: N, deletes: N, lookups: 1, total: 2 * N + 1 });
+    expect(counts()).toEqual({
+      posts: N,
+      deletes: N,
+      lookups: 1,
+      policy,
+      total: 2 * N + 1 + policy,
+    });
     expect(emulator.liveKeys(owner()).filter((k) => k.Purpose.startsWith("requests test"))).toEqual(
       [],
     );
@@ -111,15 +129,15 @@ test("a failed lookup is not cached: the next create looks the user up again", a
     .catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(HostCallError);
   expect((failure as Error).message).toMatch(/500/);
-  expect(counts()).toEqual({ posts: 0, deletes: 0, lookups: 1, total: 1 });
+  expect(counts()).toEqual({ posts: 0, deletes: 0, lookups: 1, policy: 0, total: 1 });
 
   await e.up("after-failure", { purpose: "after a failed lookup", username: "ci-bot" });
-  expect(counts()).toEqual({ posts: 1, deletes: 0, lookups: 2, total: 3 });
+  expect(counts()).toEqual({ posts: 1, deletes: 0, lookups: 2, policy: 0, total: 3 });
   expect(emulator.stats.byRoute[BY_NAME]).toBe(2);
 
   // Now cached: another key for the same user costs its POST only.
   await e.up("cached", { purpose: "after a failed lookup", username: "ci-bot" });
-  expect(counts()).toEqual({ posts: 2, deletes: 0, lookups: 2, total: 4 });
+  expect(counts()).toEqual({ posts: 2, deletes: 0, lookups: 2, policy: 0, total: 4 });
 
   await e.destroy("after-failure");
   await e.destroy("cached");
@@ -129,7 +147,7 @@ test("at 10,000 users, a create by username moves kilobytes where /api/users/all
   const e = await startEngine();
   emulator.resetStats();
   await e.up("bytes", { purpose: "bytes", username: "ci-bot" });
-  expect(counts()).toEqual({ posts: 1, deletes: 0, lookups: 1, total: 2 });
+  expect(counts()).toEqual({ posts: 1, deletes: 0, lookups: 1, policy: 0, total: 2 });
   // The filtered lookup and the POST's answer, together.
   const ours = emulator.stats.bytesOut;
   await e.destroy("bytes");

@@ -25,12 +25,16 @@ const base: ApiKeyState = {
   rotateAt: null,
   accessLevel: null,
   lastUsed: null,
+  actorType: null,
+  retiringKeyId: null,
+  retiringKeyExpires: null,
   userSelector: "me",
   expiresAt: null,
   expiresIn: null,
   rotateBefore: null,
   rotationTriggers: null,
   requestedAccessLevel: null,
+  requestedActorType: null,
   connection: null,
   clockSkewMs: 0,
   imported: false,
@@ -56,6 +60,7 @@ test("bookkeeping fields with a value are kept and read back", () => {
     rotateBefore: "14d",
     rotationTriggers: { schedule: "q1" },
     requestedAccessLevel: "ReadOnly",
+    requestedActorType: "AiAgent",
     connection: { address: "https://octopus.example.com" },
     clockSkewMs: -3,
   };
@@ -64,6 +69,7 @@ test("bookkeeping fields with a value are kept and read back", () => {
     expiresIn: "90d",
     clockSkewMs: -3,
     requestedAccessLevel: "ReadOnly",
+    requestedActorType: "AiAgent",
   });
   expect(upgradeState(out)).toEqual(full);
 });

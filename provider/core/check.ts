@@ -1,5 +1,6 @@
 import { controlProblem } from "../octopus/text";
 import { accessLevelProblems } from "./access";
+import { choiceInputProblems } from "./choices";
 import { connectionProblems, Problem } from "./connection/settings";
 import { argumentSource, assemble, ConnectionSource, RawSettings } from "./connection/sources";
 import { INPUT_NAMES, SETTING_NAMES } from "./fields";
@@ -144,6 +145,7 @@ export function inputProblems(
   }
 
   problems.push(...accessLevelProblems(news.accessLevel, isUnknown));
+  problems.push(...choiceInputProblems(news, isUnknown));
 
   const connection = news.connection;
   if (connection !== undefined && connection !== null && !isUnknown(connection)) {

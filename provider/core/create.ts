@@ -1,5 +1,6 @@
 import type { OctopusApiKeyResource, OctopusUser } from "../octopus/client";
 import { verifiedAccess } from "./access";
+import { actorTypeOption } from "./actor";
 import { explainCreate } from "./advice";
 import type { Connected } from "./connection/connector";
 import type { ApiKeyInputs } from "./fields";
@@ -49,6 +50,9 @@ export class KeyCreation {
       ...kept(inputs),
       requestedAccessLevel,
       clockSkewMs,
+      // The lifecycle names a rotated-out key left live here (./overlap).
+      retiringKeyId: null,
+      retiringKeyExpires: null,
     };
   }
 
@@ -81,7 +85,12 @@ export class KeyCreation {
     const expires = sent === undefined ? undefined : new Date(sent).toISOString();
     const sentAt = Date.now();
     const attempt = client
-      .createApiKey(user.Id, { purpose, expires, ...(accessLevel ? { accessLevel } : {}) })
+      .createApiKey(user.Id, {
+        purpose,
+        expires,
+        ...(accessLevel ? { accessLevel } : {}),
+        ...actorTypeOption(inputs),
+      })
       .then((key) => {
         this.known.add(key.Id);
         return key;

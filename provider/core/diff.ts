@@ -1,6 +1,7 @@
 import { normalizeServerUrl } from "../octopus/endpoint";
 import { usernameMatch } from "../octopus/usernames";
 import { accessLevelReplaced, accessLevelUpdated } from "./access";
+import { actorTypeReplaced, actorTypeUpdated } from "./actor";
 import { isUnknown } from "./check";
 import type { ApiKeyInputs } from "./fields";
 import { rotationDue } from "./rotation";
@@ -22,6 +23,7 @@ export function replacedProperties(
 
   changed("purpose", () => inputs.purpose !== state.purpose);
   changed("accessLevel", () => accessLevelReplaced(state, inputs));
+  changed("actorType", () => actorTypeReplaced(state, inputs));
 
   if (inputs.userId !== undefined) {
     // Octopus ids are case-insensitive (`users-2` is `Users-2`), as its database compares them.
@@ -86,7 +88,8 @@ export function updatedInPlace(state: ApiKeyState, inputs: ApiKeyInputs): boolea
     (inputs.expiresAt ?? null) !== state.expiresAt ||
     (inputs.expiresIn ?? null) !== state.expiresIn ||
     userSelector(inputs) !== state.userSelector ||
-    accessLevelUpdated(state, inputs)
+    accessLevelUpdated(state, inputs) ||
+    actorTypeUpdated(state, inputs)
   );
 }
 

@@ -23,6 +23,14 @@ export type { Declaration, Field, FieldType, OutputValues, SettingField } from "
 export const ACCESS_LEVELS = ["FullAccess", "ReadOnly"] as const;
 export type AccessLevel = (typeof ACCESS_LEVELS)[number];
 
+/** Who a key is for, as Octopus labels it in its audit log (a label, not a permission). */
+export const ACTOR_TYPES = ["User", "AiAgent"] as const;
+export type ActorType = (typeof ACTOR_TYPES)[number];
+
+/** What becomes of a key replaced because its rotation came due. */
+export const ON_ROTATION = ["revoke", "expire"] as const;
+export type OnRotation = (typeof ON_ROTATION)[number];
+
 export const INPUTS = {
   purpose: {
     type: { kind: "string" },
@@ -59,6 +67,11 @@ export const INPUTS = {
     description:
       "Rotate the key this long before it expires, such as `30d`: the first `pulumi up` in that window creates a new key, then revokes the old one. Needs `expiresIn` or the server's default expiry. Default: never rotate.",
   },
+  onRotation: {
+    type: { kind: "string", values: ON_ROTATION },
+    description:
+      '`"expire"` leaves a key that `rotateBefore` replaced live until its own expiry (at most `rotateBefore` later) or the next rotation, whichever comes first, so that what read it only at start-up keeps working until it picks up the new one; the run names it, and `retiringKeyId` shows it. `"revoke"` revokes it once the new key is in place. Any other replacement, and destroy, revoke at once. Default: `"revoke"`.',
+  },
   rotationTriggers: {
     type: { kind: "stringMap" },
     replaces: true,
@@ -70,6 +83,12 @@ export const INPUTS = {
     replaces: true,
     description:
       '`"ReadOnly"` for a key that can read what its user can and change nothing (Octopus 2026.3 and later: an older server fails the create and leaves no key), or `"FullAccess"`. Default: the server\'s, full access.',
+  },
+  actorType: {
+    type: { kind: "string", values: ACTOR_TYPES },
+    replaces: true,
+    description:
+      '`"AiAgent"` marks a key an AI agent uses, so that Octopus\'s audit log tells its actions from a person\'s, or `"User"`. A label, not a permission: a server that ignores it (before 2026.3) still makes the key, and `actorType` says what it reported. Default: the server\'s, `"User"`.',
   },
   connection: {
     type: { kind: "object", ref: "connection" },
@@ -133,6 +152,24 @@ export const OUTPUTS = {
     nullable: true,
     description:
       "When the key last authenticated (ISO 8601), as of the last create or refresh; null if never used, or when the server does not track it (before 2026.3). A change alone causes no diff.",
+  },
+  actorType: {
+    type: { kind: "string" },
+    nullable: true,
+    description:
+      "The actor type Octopus reports for the key (`User`, `AiAgent`); null when the server reports none (before 2026.3).",
+  },
+  retiringKeyId: {
+    type: { kind: "string" },
+    nullable: true,
+    description:
+      'With `onRotation: "expire"`: the id of the key the last rotation replaced, still live until `retiringKeyExpires`; null when there is none, or once it has expired or is gone (as of the last create, update or refresh).',
+  },
+  retiringKeyExpires: {
+    type: { kind: "string" },
+    nullable: true,
+    description:
+      "When the retiring key (`retiringKeyId`) expires (ISO 8601); null when there is none.",
   },
 } as const satisfies Record<string, Field>;
 

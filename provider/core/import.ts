@@ -3,6 +3,7 @@ import { OctopusError } from "../octopus/errors";
 import { controlProblem } from "../octopus/text";
 import { usernameMatch } from "../octopus/usernames";
 import { reportedAccess } from "./access";
+import { importedActorType, reportedActorType } from "./actor";
 import { explainCommon } from "./advice";
 import type { Connected } from "./connection/connector";
 import type { ApiKeyInputs } from "./fields";
@@ -160,6 +161,8 @@ function describe(
 ): ImportedKey {
   const access = reportedAccess(key);
   const requested = access.accessLevel === "ReadOnly" ? "ReadOnly" : null;
+  const actorType = reportedActorType(key);
+  const agent = actorType === "AiAgent" ? "AiAgent" : null;
   const mine = owner.Id.toLowerCase() === me.Id.toLowerCase();
   const expires = key.Expires ?? null;
   const hint = typeof key.ApiKey === "object" ? (key.ApiKey?.Hint ?? "") : "";
@@ -177,6 +180,9 @@ function describe(
     expired: isExpired(expires, now(), 0),
     rotateAt: null,
     ...access,
+    actorType,
+    retiringKeyId: null,
+    retiringKeyExpires: null,
     // The caller's own key stays "the caller's"; another user's is named.
     userSelector: mine ? "me" : "username",
     expiresAt: null,
@@ -184,6 +190,7 @@ function describe(
     rotateBefore: null,
     rotationTriggers: null,
     requestedAccessLevel: requested,
+    requestedActorType: agent,
     connection: null,
     clockSkewMs: 0,
     imported: true,
@@ -192,6 +199,7 @@ function describe(
   if (!mine) inputs.username = owner.Username;
   if (expires !== null) inputs.expiresAt = expires;
   if (requested) inputs.accessLevel = requested;
+  if (agent) inputs.actorType = agent;
   return { id: key.Id, state, inputs };
 }
 
@@ -209,7 +217,8 @@ const EXPIRY_TOLERANCE_MS = AT_SLACK_MS + 1_000;
  * - expiry: `expiresAt` within {@link EXPIRY_TOLERANCE_MS} of the key's expiry, or `expiresIn`
  *   within {@link LIFETIME_TOLERANCE_MS} of its lifetime (expiry minus creation); no expiry input
  *   at all is "the server's default", whatever the key's expiry;
- * - access level: the level Octopus reports, or none for a full-access key.
+ * - access level: the level Octopus reports, or none for a full-access key;
+ * - actor type: `"AiAgent"` for a key reported so, `"User"` or none for any other.
  * Anything else (another purpose, owner, expiry or level) is left for diff to replace.
  */
 export function importedView(state: ApiKeyState, inputs: ApiKeyInputs): ApiKeyState {
@@ -241,5 +250,7 @@ export function importedView(state: ApiKeyState, inputs: ApiKeyInputs): ApiKeySt
   } else if (inputs.accessLevel === undefined && level !== "ReadOnly") {
     view.requestedAccessLevel = null;
   }
+  const actor = importedActorType(state.actorType, inputs.actorType);
+  if (actor !== undefined) view.requestedActorType = actor;
   return view;
 }

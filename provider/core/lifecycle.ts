@@ -12,6 +12,16 @@ import { importedView, importKey } from "./import";
 import { KeyListing, listKeys, ListKeysArgs } from "./list-keys";
 import { replacedProperties, updatedInPlace } from "./diff";
 import type { ApiKeyInputs } from "./fields";
+import { goneNotice, keptNotice, revokedNotice } from "./notices";
+import {
+  CallContext,
+  liveRetiring,
+  Notice,
+  Notify,
+  refreshedRetiring,
+  RotationOverlap,
+} from "./overlap";
+import { PreviewCheck } from "./preview";
 import { rotateAt } from "./rotation";
 import { answered, ApiKeyState, kept, stored, StoredState, upgradeState } from "./state";
 import { UserDirectory } from "./users";
@@ -27,18 +37,25 @@ type Props = Record<string, unknown>;
  * `ambient` gives the connection's sources besides a resource's own `connection` input: the
  * front door's configuration, then the environment. It returns the same array for as long as
  * they hold, so that what is derived from them is cached by identity; call {@link reset} when
- * they change.
+ * they change. `notify` shows a notice to the person running `pulumi` (a key left live by a
+ * rotation): each front door has its own channel.
  */
 export class ApiKeyLifecycle {
   private readonly connector: Connector;
   private readonly users = new UserDirectory();
   private readonly creation = new KeyCreation(this.users);
+  private readonly overlap = new RotationOverlap();
+  private readonly preview: PreviewCheck;
   /** The default connection's normalised server URL (undefined: none usable), per ambient array. */
   private defaultServerUrl:
     { for: readonly ConnectionSource[]; url: string | undefined } | undefined;
 
-  constructor(readonly ambient: () => readonly ConnectionSource[]) {
+  constructor(
+    readonly ambient: () => readonly ConnectionSource[],
+    private readonly notify: Notify = () => undefined,
+  ) {
     this.connector = new Connector(ambient);
+    this.preview = new PreviewCheck(this.connector, this.users);
   }
 
   /** Forgets what was derived from the ambient sources: call it when they change. */
@@ -49,7 +66,8 @@ export class ApiKeyLifecycle {
   check(olds: Props, news: Props): Promise<{ inputs: Props; failures: Problem[] }> {
     return guard(async () => {
       const failures = inputProblems(news, olds ?? {}, this.ambient());
-      if (failures.length === 0) this.lookUpEarly(news, olds);
+      // Only valid inputs are worth asking the server about (./preview: bounded, never blocking).
+      if (failures.length === 0) failures.push(...(await this.preview.problems(news, olds ?? {})));
       return { inputs: news, failures };
     });
   }
@@ -58,6 +76,7 @@ export class ApiKeyLifecycle {
     id: string,
     olds: Props,
     inputs: ApiKeyInputs,
+    context: CallContext = {},
   ): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
     return guard(async () => {
       const stored = upgradeState(olds);
@@ -66,20 +85,29 @@ export class ApiKeyLifecycle {
       // which follows this diff, must not take the key it replaces for its own.
       this.creation.tracked(state.apiKeyId || id);
       const replaces = replacedProperties(state, inputs, this.serverUrlFor(inputs.connection));
+      this.overlap.diffed(id, state, inputs, replaces, context);
       const changes = replaces.length > 0 || updatedInPlace(state, inputs);
       return { changes, replaces, deleteBeforeReplace: false };
     });
   }
 
-  create(inputs: ApiKeyInputs): Promise<{ id: string; outs: StoredState }> {
+  create(
+    inputs: ApiKeyInputs,
+    context: CallContext = {},
+  ): Promise<{ id: string; outs: StoredState }> {
     return guard(async () => {
       const connected = this.connector.forNewKey(inputs.connection);
-      const state = await this.creation.create(connected, inputs);
+      const made = await this.creation.create(connected, inputs);
+      const state = { ...made, ...this.overlap.claim(inputs, context, made.apiKeyId) };
       return { id: state.apiKeyId, outs: stored(state) };
     });
   }
 
-  read(id: string, props: Props | undefined): Promise<{ id?: string; props?: StoredState }> {
+  read(
+    id: string,
+    props: Props | undefined,
+    context: CallContext = {},
+  ): Promise<{ id?: string; props?: StoredState }> {
     return guard(async () => {
       const state = upgradeState(props ?? {});
       const { client, endpoint } = this.pinned(id, state);
@@ -88,7 +116,11 @@ export class ApiKeyLifecycle {
         key = await client.getApiKey(requireUserId(state), id);
       } catch (error) {
         // Revoked outside Pulumi, or its user deleted: the resource leaves the state.
-        if (error instanceof OctopusError && error.status === 404) return { id: undefined };
+        if (error instanceof OctopusError && error.status === 404) {
+          const retiring = liveRetiring(state);
+          if (retiring.retiringKeyId) await this.say(goneNotice(state, id, retiring), context);
+          return { id: undefined };
+        }
         throw explainStoredKey(error, id, state.userId, endpoint);
       }
       const refreshed: ApiKeyState = {
@@ -98,6 +130,7 @@ export class ApiKeyLifecycle {
           clockSkewMs: state.clockSkewMs,
           hint: state.hint,
         }),
+        ...(await refreshedRetiring(client, state)),
       };
       return { id, props: stored(refreshed) };
     });
@@ -108,21 +141,31 @@ export class ApiKeyLifecycle {
       const state = upgradeState(olds);
       // Only settings that do not touch the key itself change in place; the key, its secret and
       // everything Octopus reported stay as they are.
-      const outs: ApiKeyState = { ...state, ...kept(inputs) };
+      const outs: ApiKeyState = { ...state, ...kept(inputs), ...liveRetiring(state) };
       outs.rotateAt = rotateAt(outs.expires, outs.rotateBefore);
       return { outs: stored(outs) };
     });
   }
 
-  delete(id: string, props: Props): Promise<void> {
+  delete(id: string, props: Props, context: CallContext = {}): Promise<void> {
     return guard(async () => {
       const state = upgradeState(props);
       const { client, endpoint } = this.pinned(id, state);
+      const userId = requireUserId(state);
       // Already revoked, or its user deleted (404), is what a revoke wants: success.
-      await client.revokeApiKey(requireUserId(state), id).catch((error: unknown) => {
-        throw explainStoredKey(error, id, state.userId, endpoint);
-      });
+      const revoke = (keyId: string) =>
+        client.revokeApiKey(userId, keyId).catch((error: unknown) => {
+          throw explainStoredKey(error, keyId, userId, endpoint);
+        });
+      // A rotation whose new key names this one leaves it live (./overlap); anything else revokes.
+      const { kept: left, noted, replacedBy } = this.overlap.release(id);
+      if (!left) await revoke(id);
+      // The key this one retired: once this key goes, or is retiring itself, nothing names it.
+      const retiring = liveRetiring(state);
+      if (retiring.retiringKeyId) await revoke(retiring.retiringKeyId);
       this.creation.forget(id);
+      if (left) await this.say(keptNotice(state, id, replacedBy), context);
+      else if (noted) await this.say(revokedNotice(state, id), context);
     });
   }
 
@@ -143,8 +186,21 @@ export class ApiKeyLifecycle {
   }
 
   /** What the process holds on to, for tests and benchmarks of a long run's memory. */
-  retained(): { known: number; groups: number } {
-    return this.creation.retained();
+  retained(): { known: number; groups: number; rotations: number } {
+    return { ...this.creation.retained(), rotations: this.overlap.size };
+  }
+
+  /** Shows a notice through the front door's channel; a failure to show it fails nothing. */
+  private async say(message: string, context: CallContext): Promise<void> {
+    const notice: Notice = {
+      message: redact(message),
+      ...(context.urn ? { urn: context.urn } : {}),
+    };
+    try {
+      await this.notify(notice);
+    } catch {
+      // Only a notice: the key's fate is decided and in the state.
+    }
   }
 
   /** The connection to the server a stored key lives on: its `serverUrl`, never another. */
@@ -169,33 +225,6 @@ export class ApiKeyLifecycle {
     if (typeof address !== "string" || isUnknown(address)) return undefined;
     return normalizeServerUrl(address).url;
   }
-
-  /**
-   * Starts the user lookup a create of a new resource will need, while the engine is still between
-   * check and create, so the first key does not wait for it. Only for valid inputs with no value
-   * unknown (preview sends those as the unknown marker), and only for a new resource (no old
-   * inputs): an existing one is created again only on replacement. The lookup is a read-only GET
-   * to the configured server with the credential that may go there, which the create would send
-   * moments later. Its failure is not reported here: the create reports it (./users).
-   */
-  private lookUpEarly(news: Props, olds: Props | undefined): void {
-    if (olds && Object.keys(olds).length > 0) return;
-    if (hasUnknown(news)) return;
-    const inputs = news as ApiKeyInputs;
-    try {
-      void this.users.find(this.connector.forNewKey(inputs.connection), inputs, true);
-    } catch {
-      // The create meets the same problem and reports it.
-    }
-  }
-}
-
-/** Whether `value` holds the engine's unknown marker anywhere (preview's not-yet-known values). */
-function hasUnknown(value: unknown, depth = 0): boolean {
-  if (isUnknown(value)) return true;
-  if (typeof value !== "object" || value === null) return false;
-  if (depth > 4) return true;
-  return Object.values(value).some((item) => hasUnknown(item, depth + 1));
 }
 
 function requireUserId(state: ApiKeyState): string {

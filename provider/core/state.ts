@@ -1,9 +1,12 @@
 import type { OctopusApiKeyResource } from "../octopus/client";
 import { OctopusError } from "../octopus/errors";
 import { reportedAccess } from "./access";
+import { reportedActorType } from "./actor";
 import {
   ACCESS_LEVELS,
   AccessLevel,
+  ACTOR_TYPES,
+  ActorType,
   ApiKeyInputs,
   ApiKeyOutputs,
   ConnectionSettings,
@@ -19,7 +22,9 @@ import { now } from "./time";
  * Fields added with a default that is true of every key an earlier release made do not change
  * it: `accessLevel`, `lastUsed` and `requestedAccessLevel` (added after release 1) read as null
  * from release 1's state — a key made without a level, whose level and use nobody reported yet —
- * and release 1, which reads only the fields it knows, can still read state written now.
+ * and so do `actorType`, `requestedActorType` (a key made without an actor type) and
+ * `retiringKeyId`/`retiringKeyExpires` (no rotated-out key left live); release 1, which reads
+ * only the fields it knows, can still read state written now.
  */
 export const STATE_VERSION = 1;
 
@@ -34,6 +39,8 @@ export interface Bookkeeping {
   rotationTriggers: Record<string, string> | null;
   /** The `accessLevel` input; null for the server's default. */
   requestedAccessLevel: AccessLevel | null;
+  /** The `actorType` input; null for the server's default. */
+  requestedActorType: ActorType | null;
   /** The `connection` argument, if any (secret); credentials from config or env are never stored. */
   connection: ConnectionSettings | null;
   /** Server clock minus ours when the key was created (at most a day either way), for rotation. */
@@ -56,6 +63,7 @@ export const INTERNAL_DEFAULTS = {
   rotateBefore: null,
   rotationTriggers: null,
   requestedAccessLevel: null,
+  requestedActorType: null,
   connection: null,
   clockSkewMs: 0,
   imported: false,
@@ -81,6 +89,7 @@ export function stored(state: ApiKeyState): StoredState {
     rotateBefore,
     rotationTriggers,
     requestedAccessLevel,
+    requestedActorType,
     connection,
     clockSkewMs,
     imported,
@@ -92,6 +101,7 @@ export function stored(state: ApiKeyState): StoredState {
   if (rotateBefore !== null) out.rotateBefore = rotateBefore;
   if (rotationTriggers !== null) out.rotationTriggers = rotationTriggers;
   if (requestedAccessLevel !== null) out.requestedAccessLevel = requestedAccessLevel;
+  if (requestedActorType !== null) out.requestedActorType = requestedActorType;
   if (connection !== null) out.connection = connection;
   if (clockSkewMs !== 0) out.clockSkewMs = clockSkewMs;
   if (imported) out.imported = imported;
@@ -126,6 +136,9 @@ export function upgradeState(props: Record<string, unknown>): ApiKeyState {
     rotateAt: text(props.rotateAt),
     accessLevel: text(props.accessLevel),
     lastUsed: text(props.lastUsed),
+    actorType: text(props.actorType),
+    retiringKeyId: text(props.retiringKeyId),
+    retiringKeyExpires: text(props.retiringKeyExpires),
     userSelector:
       props.userSelector === "id" || props.userSelector === "username" ? props.userSelector : "me",
     expiresAt: text(props.expiresAt),
@@ -134,6 +147,9 @@ export function upgradeState(props: Record<string, unknown>): ApiKeyState {
     rotationTriggers: isStringMap(props.rotationTriggers) ? props.rotationTriggers : null,
     requestedAccessLevel: (ACCESS_LEVELS as readonly unknown[]).includes(props.requestedAccessLevel)
       ? (props.requestedAccessLevel as AccessLevel)
+      : null,
+    requestedActorType: (ACTOR_TYPES as readonly unknown[]).includes(props.requestedActorType)
+      ? (props.requestedActorType as ActorType)
       : null,
     connection: isObject(props.connection) ? (props.connection as ConnectionSettings) : null,
     clockSkewMs: typeof props.clockSkewMs === "number" ? props.clockSkewMs : 0,
@@ -151,6 +167,7 @@ export function kept(inputs: ApiKeyInputs): Omit<Bookkeeping, "stateVersion" | "
     rotateBefore: inputs.rotateBefore ?? null,
     rotationTriggers: inputs.rotationTriggers ?? null,
     requestedAccessLevel: inputs.accessLevel ?? null,
+    requestedActorType: inputs.actorType ?? null,
     connection: inputs.connection ?? null,
   };
 }
@@ -162,7 +179,15 @@ export function userSelector(inputs: ApiKeyInputs): Bookkeeping["userSelector"] 
 /** The outputs that a key's answer (its create or a GET) reports, and what they decide. */
 export type Answered = Pick<
   ApiKeyState,
-  "apiKeyId" | "created" | "expires" | "hint" | "expired" | "rotateAt" | "accessLevel" | "lastUsed"
+  | "apiKeyId"
+  | "created"
+  | "expires"
+  | "hint"
+  | "expired"
+  | "rotateAt"
+  | "accessLevel"
+  | "lastUsed"
+  | "actorType"
 >;
 
 /**
@@ -194,6 +219,7 @@ export function answered(
     expired: isExpired(expires, now(), clockSkewMs),
     rotateAt: rotateAt(expires, rotateBefore),
     ...access,
+    actorType: reportedActorType(key),
   };
 }
 

@@ -80,6 +80,14 @@ export interface OctopusApiKeyArgs {
    */
   rotateBefore?: pulumi.Input<string>;
   /**
+   * `"expire"` leaves a key that `rotateBefore` replaced live until its own expiry (at most
+   * `rotateBefore` later) or the next rotation, whichever comes first, so that what read it only at
+   * start-up keeps working until it picks up the new one; the run names it, and `retiringKeyId`
+   * shows it. `"revoke"` revokes it once the new key is in place. Any other replacement, and
+   * destroy, revoke at once. Default: `"revoke"`.
+   */
+  onRotation?: pulumi.Input<"revoke" | "expire">;
+  /**
    * Any change to this map of strings replaces the key, so that rotation can follow your own
    * schedule or a leak. Default: none. A change replaces the key.
    */
@@ -90,6 +98,13 @@ export interface OctopusApiKeyArgs {
    * server's, full access. A change replaces the key.
    */
   accessLevel?: pulumi.Input<"FullAccess" | "ReadOnly">;
+  /**
+   * `"AiAgent"` marks a key an AI agent uses, so that Octopus's audit log tells its actions from a
+   * person's, or `"User"`. A label, not a permission: a server that ignores it (before 2026.3)
+   * still makes the key, and `actorType` says what it reported. Default: the server's, `"User"`. A
+   * change replaces the key.
+   */
+  actorType?: pulumi.Input<"User" | "AiAgent">;
   /**
    * Where to reach Octopus and how to authenticate; stored in state as a secret. A change of server
    * replaces the key; a change of credentials does not. Default: the provider's configuration, then
@@ -138,4 +153,17 @@ export interface OctopusApiKeyOutputs {
    * used, or when the server does not track it (before 2026.3). A change alone causes no diff.
    */
   readonly lastUsed: pulumi.Output<string | null>;
+  /**
+   * The actor type Octopus reports for the key (`User`, `AiAgent`); null when the server reports
+   * none (before 2026.3).
+   */
+  readonly actorType: pulumi.Output<string | null>;
+  /**
+   * With `onRotation: "expire"`: the id of the key the last rotation replaced, still live until
+   * `retiringKeyExpires`; null when there is none, or once it has expired or is gone (as of the
+   * last create, update or refresh).
+   */
+  readonly retiringKeyId: pulumi.Output<string | null>;
+  /** When the retiring key (`retiringKeyId`) expires (ISO 8601); null when there is none. */
+  readonly retiringKeyExpires: pulumi.Output<string | null>;
 }

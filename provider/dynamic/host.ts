@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { ApiKeyLifecycle } from "../core/lifecycle";
 import { configSource, ConnectionSource, environmentSource } from "../core/connection/sources";
 import { ApiKeyInputs, CONNECTION_SETTINGS, SETTING_NAMES } from "../core/fields";
+import type { Notice } from "../core/overlap";
 import type { StoredState } from "../core/state";
 import { preloadHttp } from "../octopus/client";
 
@@ -26,7 +27,7 @@ export class DynamicProvider implements pulumi.dynamic.ResourceProvider<ApiKeyIn
   readonly lifecycle = new ApiKeyLifecycle(() => {
     this.sources ??= [this.config, environmentSource()];
     return this.sources;
-  });
+  }, tell);
 
   /**
    * Called by the serialized stub (./stub) when the host configures it: puts this provider's
@@ -83,4 +84,15 @@ export class DynamicProvider implements pulumi.dynamic.ResourceProvider<ApiKeyIn
   delete(id: string, props: StoredState): Promise<void> {
     return this.lifecycle.delete(id, props);
   }
+}
+
+/**
+ * A notice for the person running `pulumi` (a key a rotation left live). The dynamic provider
+ * host has no connection to the engine (pulumi/pulumi#6065: `pulumi.log` in a dynamic provider
+ * goes nowhere), but the engine shows the host's output as it runs, since Pulumi 3.146
+ * (pulumi/pulumi#18253): one line on stderr, without the resource's name, which the host does
+ * not get. The same facts are in the outputs (`retiringKeyId`, `retiringKeyExpires`).
+ */
+function tell(notice: Notice): void {
+  process.stderr.write(`pulumi-octopus-apikey: ${notice.message.replace(/\s+/g, " ")}\n`);
 }

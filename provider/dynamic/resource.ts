@@ -44,8 +44,8 @@ function checkLoadableByName(): void {
 
 /**
  * An Octopus Deploy API key, managed by Pulumi: `pulumi up` creates it (its secret is the output
- * `apiKey`), a change of purpose, owner, expiry, access level or server replaces it (new key
- * first, then the old one is revoked), and `pulumi destroy` revokes it.
+ * `apiKey`), a change of purpose, owner, expiry, access level, actor type or server replaces it
+ * (new key first, then the old one is revoked), and `pulumi destroy` revokes it.
  *
  * ```ts
  * const key = new OctopusApiKey("deployer", { purpose: "CI deployments", username: "ci-bot" });

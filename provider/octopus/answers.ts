@@ -31,6 +31,8 @@ export interface OctopusApiKeyResource {
   Expires: string | null;
   /** 2026.3+: `FullAccess`, `ReadOnly` or `Custom`. */
   AccessLevel?: string | null;
+  /** 2026.3+: `User` or `AiAgent`, a label for audit logs. */
+  ActorType?: string | null;
   /** 2026.3+: when the key last authenticated; `null` if never, or not known. */
   LastUsedTimeStamp?: string | null;
   /** 2026.3+: whether `LastUsedTimeStamp` is known. */
@@ -194,6 +196,8 @@ export function asApiKey(
   if (fields.AccessLevel !== undefined) {
     key.AccessLevel = check.optionalString(fields, "AccessLevel", MAX_TIMESTAMP) ?? null;
   }
+  // A label only: one in another shape is no reason to refuse the key (core/actor.ts reads it).
+  if (typeof fields.ActorType === "string") key.ActorType = fields.ActorType.slice(0, MAX_ID);
   if (fields.LastUsedTimeStamp !== undefined) {
     key.LastUsedTimeStamp = check.optionalTimestamp(fields, "LastUsedTimeStamp");
   }

@@ -3,6 +3,7 @@ import type { Endpoint } from "./endpoint";
 import { OctopusError } from "./errors";
 import { badAnswer, markTransient, statusError } from "./failures";
 import { readPages } from "./paging";
+import { asKeyPolicy, KeyPolicy } from "./policy";
 import { registerSecret } from "./redaction";
 import {
   Answer,
@@ -20,6 +21,7 @@ export { DEFAULT_RETRY, MAX_ANSWER_BYTES, preloadHttp } from "./transport";
 export type { RetryPolicy } from "./transport";
 export { MAX_PAGES } from "./paging";
 export type { OctopusApiKeyResource, OctopusUser } from "./answers";
+export type { KeyPolicy } from "./policy";
 
 /** Items asked for per page of a paged list. */
 const PAGE_SIZE = 100;
@@ -125,19 +127,33 @@ export class OctopusClient {
   }
 
   /**
-   * Creates a key, sending `{ Purpose, UserId, Expires?, AccessLevel? }`. Sent once, and again
+   * The server's key policy (`GET /api/authentication`), asked without the credential: the route
+   * needs none. Fields the answer lacks, or holds in another shape, are left out; a status other
+   * than 2xx, or an answer that is not JSON, throws as any request does. Not retried.
+   */
+  async keyPolicy(): Promise<KeyPolicy> {
+    const path = "/api/authentication";
+    const exchange = this.exchange("GET", path);
+    const answer = await this.transport.send(exchange, this.serverUrl + path, undefined, true);
+    if (answer.status < 200 || answer.status >= 300) throw statusError(answer, exchange);
+    return asKeyPolicy(answer.body);
+  }
+
+  /**
+   * Creates a key, sending `{ Purpose, UserId, Expires?, AccessLevel?, ActorType? }`. Sent once, and again
    * only after a 429: a POST whose outcome is unknown (BAD_RESPONSE, or a transient failure that
    * is not {@link neverSent}) is never blindly repeated; the caller reconciles. `expires`
    * undefined leaves the expiry to the server's default.
    */
   async createApiKey(
     userId: string,
-    body: { purpose: string; expires?: string; accessLevel?: string },
+    body: { purpose: string; expires?: string; accessLevel?: string; actorType?: string },
   ): Promise<OctopusApiKeyResource> {
     const path = `/api/users/${segment(userId)}/apikeys`;
     const json: Record<string, string> = { Purpose: body.purpose, UserId: userId };
     if (body.expires !== undefined) json.Expires = body.expires;
     if (body.accessLevel !== undefined) json.AccessLevel = body.accessLevel;
+    if (body.actorType !== undefined) json.ActorType = body.actorType;
     const answer = await this.json("POST", path, json);
     // Whatever else is wrong with the answer, a secret in it must never reach a message.
     const secret = (answer as { ApiKey?: unknown } | null)?.ApiKey;

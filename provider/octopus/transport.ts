@@ -126,7 +126,8 @@ const RETRIED_ERROR_CODES = [
   "ERR_BODY_PARSE_FAILURE",
 ];
 
-type Instances = Record<Method, Got>;
+/** One instance per method, and `ANONYMOUS`: a GET that carries no credential. */
+type Instances = Record<Method | "ANONYMOUS", Got>;
 
 /**
  * HTTP for one client: got configured once (headers, agents, timeout, retries), requests sent
@@ -161,7 +162,7 @@ export class Transport {
     private readonly policy: RetryPolicy,
   ) {
     this.agents = agentsFor(connection.serverUrl, connection.caCertificate);
-    this.headers = { ...authHeaders(connection.credential), accept: "application/json" };
+    this.headers = authHeaders(connection.credential);
   }
 
   /**
@@ -170,8 +171,8 @@ export class Transport {
    */
   private configured(): Promise<Instances> {
     this.instances ??= loadGot().then((got) => {
-      const base = got.extend({
-        headers: this.headers,
+      const common = got.extend({
+        headers: { accept: "application/json" },
         responseType: "json",
         throwHttpErrors: false,
         followRedirect: false,
@@ -196,6 +197,7 @@ export class Transport {
           ],
         },
       });
+      const base = common.extend({ headers: this.headers });
       return {
         GET: base.extend({ method: "GET" }),
         DELETE: base.extend({ method: "DELETE" }),
@@ -205,6 +207,9 @@ export class Transport {
           method: "POST",
           retry: { methods: ["POST"], statusCodes: [429], errorCodes: [] },
         }),
+        // For a route that needs no credential (the server's key policy): a credential goes only
+        // where it must. Asked once per run, by a caller that does not wait long: no retry.
+        ANONYMOUS: common.extend({ method: "GET", retry: { limit: 0 } }),
       };
     });
     return this.instances;
@@ -228,9 +233,14 @@ export class Transport {
     return wait;
   }
 
-  /** Sends one request (retried as the policy allows); every failure is an OctopusError. */
-  async send(exchange: Exchange, url: string, json?: unknown): Promise<Answer> {
-    const instance = (await this.configured())[exchange.method];
+  /**
+   * Sends one request (retried as the policy allows); every failure is an OctopusError.
+   * `anonymous`: a GET without the credential, not retried.
+   */
+  async send(exchange: Exchange, url: string, json?: unknown, anonymous = false): Promise<Answer> {
+    const instances = await this.configured();
+    const instance =
+      anonymous && exchange.method === "GET" ? instances.ANONYMOUS : instances[exchange.method];
     const request = (
       json === undefined ? instance(url) : instance(url, { json })
     ) as CancelableRequest<Response<unknown>>;

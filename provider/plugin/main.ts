@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import * as fs from "node:fs";
+import { EngineLog } from "./engine-log";
 import { loadProtocol } from "./protocol";
 import { packageVersion, PluginService } from "./server";
 
@@ -17,7 +18,8 @@ import { packageVersion, PluginService } from "./server";
  * (a terminal, /dev/null as a language host gives) is not watched.
  *
  * The engine passes its logging and tracing flags (`-v=9`, `--logtostderr`, `--tracing <url>`)
- * before the address; they are skipped. The plugin never dials the engine.
+ * before the address; they are skipped. The plugin dials the engine only to log a notice
+ * (./engine-log).
  */
 
 /** The engine's address: the first argument that is not a flag (nor a flag's value). */
@@ -33,7 +35,8 @@ export function engineAddress(args: readonly string[]): string | undefined {
 const SHUTDOWN_GRACE_MS = 2_000;
 
 export async function serve(args: string[]): Promise<void> {
-  if (engineAddress(args) === undefined) {
+  const address = engineAddress(args);
+  if (address === undefined) {
     process.stderr.write("pulumi-resource-octopusapikey: missing the engine's address argument\n");
     process.exit(2);
   }
@@ -44,7 +47,7 @@ export async function serve(args: string[]): Promise<void> {
     "grpc.max_receive_message_length": 400 * 1024 * 1024,
     "grpc.max_send_message_length": 400 * 1024 * 1024,
   });
-  const service = new PluginService(protocol, packageVersion());
+  const service = new PluginService(protocol, packageVersion(), new EngineLog(protocol, address));
   server.addService(rpc.ResourceProviderService, service.implementation());
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) =>

@@ -1,5 +1,7 @@
 import { createRequire } from "node:module";
 import type * as grpcModule from "@grpc/grpc-js";
+import type * as engineGrpc from "@pulumi/pulumi/proto/engine_grpc_pb";
+import type * as enginePb from "@pulumi/pulumi/proto/engine_pb";
 import type * as pluginPb from "@pulumi/pulumi/proto/plugin_pb";
 import type * as providerGrpc from "@pulumi/pulumi/proto/provider_grpc_pb";
 import type * as providerPb from "@pulumi/pulumi/proto/provider_pb";
@@ -17,6 +19,9 @@ export interface Protocol {
   provider: typeof providerPb;
   rpc: typeof providerGrpc;
   plugin: typeof pluginPb;
+  /** The engine's own service, which the plugin calls to log (./engine-log). */
+  engine: typeof enginePb;
+  engineRpc: typeof engineGrpc;
   struct: typeof structPb;
   empty: typeof emptyPb;
 }
@@ -28,6 +33,8 @@ export function loadProtocol(): Protocol {
     provider: load("./proto/provider_pb"),
     rpc: load("./proto/provider_grpc_pb"),
     plugin: load("./proto/plugin_pb"),
+    engine: load("./proto/engine_pb"),
+    engineRpc: load("./proto/engine_grpc_pb"),
     struct: load("google-protobuf/google/protobuf/struct_pb"),
     empty: load("google-protobuf/google/protobuf/empty_pb"),
   };

@@ -59,10 +59,16 @@ export class ApiKeyResource {
     return { inputs: toWire(inputs, new Set([...given.secrets, ...SECRET_OUTPUTS])), failures };
   }
 
-  async diff(id: string, olds: Props, news: Props, oldInputs: Props): Promise<DiffAnswer> {
+  async diff(
+    id: string,
+    urn: string,
+    olds: Props,
+    news: Props,
+    oldInputs: Props,
+  ): Promise<DiffAnswer> {
     const stored = plainProps(olds).props;
     const inputs = plainProps(news).props;
-    const result = await this.lifecycle.diff(id, stored, inputs as ApiKeyInputs);
+    const result = await this.lifecycle.diff(id, stored, inputs as ApiKeyInputs, { urn });
     const replaces = result.replaces ?? [];
     const changes = result.changes === true;
     const detailed: DiffAnswer["detailed"] = {};
@@ -85,12 +91,16 @@ export class ApiKeyResource {
     };
   }
 
-  async create(news: Props, preview: boolean): Promise<{ id: string; properties: Props }> {
+  async create(
+    urn: string,
+    news: Props,
+    preview: boolean,
+  ): Promise<{ id: string; properties: Props }> {
     const inputs = plainProps(news).props;
     // Never reached with this plugin's answer to Configure (no `supportsPreview`): the engine
     // shows the inputs as the outputs. Should an engine ask anyway, nothing is created.
     if (preview) return { id: "", properties: toWire(inputs, SECRET_OUTPUTS) };
-    const result = await this.lifecycle.create(inputs as ApiKeyInputs);
+    const result = await this.lifecycle.create(inputs as ApiKeyInputs, { urn });
     return { id: result.id, properties: outputs(result.outs) };
   }
 
@@ -101,6 +111,7 @@ export class ApiKeyResource {
    */
   async read(
     id: string,
+    urn: string,
     properties: Props,
     storedInputs: Props | undefined,
   ): Promise<{ id: string; properties: Props; inputs?: Props }> {
@@ -109,7 +120,7 @@ export class ApiKeyResource {
       const imported = await this.lifecycle.import(id);
       return { id: imported.id, properties: outputs(imported.outs), inputs: imported.inputs };
     }
-    const result = await this.lifecycle.read(id, stored);
+    const result = await this.lifecycle.read(id, stored, { urn });
     if (!result.id || !result.props) return { id: "", properties: {} };
     const answer: { id: string; properties: Props; inputs?: Props } = {
       id: result.id,
@@ -127,8 +138,8 @@ export class ApiKeyResource {
     return outputs(result.outs);
   }
 
-  async delete(id: string, properties: Props): Promise<void> {
-    await this.lifecycle.delete(id, plainProps(properties).props);
+  async delete(id: string, urn: string, properties: Props): Promise<void> {
+    await this.lifecycle.delete(id, plainProps(properties).props, { urn });
   }
 }
 

@@ -107,7 +107,7 @@ export function buildSchema(declaration: Declaration, version: string): Spec {
 
   const resource = {
     description:
-      "An Octopus Deploy API key: created by `pulumi up` (its secret is the output `apiKey`), replaced when its purpose, owner, expiry, access level or server changes (the new key first, then the old one is revoked), rotated before it expires with `rotateBefore`, and revoked by `pulumi destroy`. Import an existing key with the id `Users-N/apikeys-…` (or the key id alone when it belongs to the caller or a service account).",
+      'An Octopus Deploy API key: created by `pulumi up` (its secret is the output `apiKey`), replaced when its purpose, owner, expiry, access level, actor type or server changes (the new key first, then the old one is revoked), rotated before it expires with `rotateBefore` (the old key left live until it expires with `onRotation: "expire"`), and revoked by `pulumi destroy`. Import an existing key with the id `Users-N/apikeys-…` (or the key id alone when it belongs to the caller or a service account).',
     inputProperties: csharpSafe(properties(declaration.inputs, false)),
     requiredInputs: required(declaration.inputs, (field) => field.required === true),
     properties: csharpSafe(properties(declaration.outputs, false)),

@@ -8,6 +8,7 @@ import { ApiKeyLifecycle } from "../core/lifecycle";
 import { OctopusError } from "../octopus/errors";
 import { redact } from "../octopus/redaction";
 import { changedSettings, configProblems, fromConfigure, pluginConfig } from "./config";
+import type { EngineLog } from "./engine-log";
 import { invoke } from "./invoke";
 import { fromStruct, Protocol, toStruct } from "./protocol";
 import { ApiKeyResource } from "./resource";
@@ -44,14 +45,22 @@ export class PluginService {
   cancelled = false;
   /** The provider's configuration, then the environment (read again at each Configure). */
   private sources: readonly ConnectionSource[] = [pluginConfig({}), environmentSource()];
-  private readonly lifecycle = new ApiKeyLifecycle(() => this.sources);
-  private readonly resource = new ApiKeyResource(this.lifecycle);
+  private readonly lifecycle: ApiKeyLifecycle;
+  private readonly resource: ApiKeyResource;
   private schema: string | undefined;
 
+  /** `log`: the engine's Log service, for notices (a key a rotation left live). */
   constructor(
     private readonly p: Protocol,
     private readonly version: string,
-  ) {}
+    log?: EngineLog,
+  ) {
+    this.lifecycle = new ApiKeyLifecycle(
+      () => this.sources,
+      (notice) => log?.notify(notice),
+    );
+    this.resource = new ApiKeyResource(this.lifecycle);
+  }
 
   /** The implementation object `grpc.Server.addService` takes; unlisted methods answer UNIMPLEMENTED. */
   implementation(): grpc.UntypedServiceImplementation {
@@ -103,6 +112,7 @@ export class PluginService {
         this.resourceType(req.getType());
         const result = await this.resource.diff(
           req.getId(),
+          req.getUrn(),
           fromStruct(req.getOlds()),
           fromStruct(req.getNews()),
           fromStruct(req.getOldInputs()),
@@ -126,6 +136,7 @@ export class PluginService {
       create: this.unary(async (req: pb.CreateRequest) => {
         this.resourceType(req.getType());
         const result = await this.resource.create(
+          req.getUrn(),
           fromStruct(req.getProperties()),
           req.getPreview(),
         );
@@ -138,6 +149,7 @@ export class PluginService {
         const stored = req.getInputs() ? fromStruct(req.getInputs()) : undefined;
         const result = await this.resource.read(
           req.getId(),
+          req.getUrn(),
           fromStruct(req.getProperties()),
           stored,
         );
@@ -159,7 +171,7 @@ export class PluginService {
       }),
       delete: this.unary(async (req: pb.DeleteRequest) => {
         this.resourceType(req.getType());
-        await this.resource.delete(req.getId(), fromStruct(req.getProperties()));
+        await this.resource.delete(req.getId(), req.getUrn(), fromStruct(req.getProperties()));
         return new empty.Empty();
       }),
       invoke: this.unary(async (req: pb.InvokeRequest) => {
