@@ -1,7 +1,7 @@
 import type { OctopusUser } from "../octopus/client";
 import type { Endpoint } from "../octopus/endpoint";
 import { OctopusError } from "../octopus/errors";
-import type { Owner } from "./users";
+import type { Owner } from "./fields";
 
 /** Adds what to do to a failed user lookup. */
 export function explainLookup(error: unknown, inputs: Owner, connection?: Endpoint): unknown {

@@ -7,7 +7,8 @@ import type { ApiKeyInputs } from "./fields";
 import { outcomeUnknown, reconcile } from "./lost-create";
 import { AT_SLACK_MS, IN_SLACK_MS, markedExpiry, RequestedLifetime } from "./marker";
 import { boundedSkew } from "./rotation";
-import { answered, ApiKeyState, kept, STATE_VERSION } from "./state";
+import { answered } from "./answered";
+import { ApiKeyState, kept, STATE_VERSION } from "./state";
 import { now, parseDuration, parseTimestamp } from "./time";
 import type { UserDirectory } from "./users";
 

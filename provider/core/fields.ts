@@ -292,6 +292,12 @@ export type ApiKeyInputs = Omit<InputValues<typeof INPUTS>, "connection"> & {
   connection?: ConnectionSettings;
 };
 
+/** Whose key it is: by id, by username, or (neither) the caller's own user. */
+export interface Owner {
+  userId?: string;
+  username?: string;
+}
+
 /** The resource's declared outputs. */
 export type ApiKeyOutputs = OutputValues<typeof OUTPUTS>;
 

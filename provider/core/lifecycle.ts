@@ -23,7 +23,8 @@ import {
 } from "./overlap";
 import { PreviewCheck } from "./preview";
 import { rotateAt } from "./rotation";
-import { answered, ApiKeyState, kept, stored, StoredState, upgradeState } from "./state";
+import { answered } from "./answered";
+import { ApiKeyState, kept, stored, StoredState, upgradeState } from "./state";
 import { UserDirectory } from "./users";
 
 type Props = Record<string, unknown>;

@@ -1,7 +1,4 @@
-import type { OctopusApiKeyResource } from "../octopus/client";
 import { OctopusError } from "../octopus/errors";
-import { reportedAccess } from "./access";
-import { reportedActorType } from "./actor";
 import {
   ACCESS_LEVELS,
   AccessLevel,
@@ -11,8 +8,6 @@ import {
   ApiKeyOutputs,
   ConnectionSettings,
 } from "./fields";
-import { isExpired, rotateAt } from "./rotation";
-import { now } from "./time";
 
 /**
  * Version of the stored outputs' shape. Bump it when the shape changes and teach `upgradeState`
@@ -174,53 +169,6 @@ export function kept(inputs: ApiKeyInputs): Omit<Bookkeeping, "stateVersion" | "
 
 export function userSelector(inputs: ApiKeyInputs): Bookkeeping["userSelector"] {
   return inputs.userId ? "id" : inputs.username ? "username" : "me";
-}
-
-/** The outputs that a key's answer (its create or a GET) reports, and what they decide. */
-export type Answered = Pick<
-  ApiKeyState,
-  | "apiKeyId"
-  | "created"
-  | "expires"
-  | "hint"
-  | "expired"
-  | "rotateAt"
-  | "accessLevel"
-  | "lastUsed"
-  | "actorType"
->;
-
-/**
- * The outputs a key's answer gives, for create and refresh alike: `rotateBefore` and the clock
- * skew decide when it rotates, `hint` stands in when the answer shows none, and `access` replaces
- * what the answer reports about access (a create may have read it back with a GET).
- */
-export function answered(
-  key: OctopusApiKeyResource,
-  {
-    rotateBefore,
-    clockSkewMs,
-    hint,
-    access = reportedAccess(key),
-  }: {
-    rotateBefore: string | null;
-    clockSkewMs: number;
-    hint: string;
-    access?: Pick<ApiKeyState, "accessLevel" | "lastUsed">;
-  },
-): Answered {
-  const expires = key.Expires ?? null;
-  const shown = typeof key.ApiKey === "string" ? key.ApiKey.slice(0, 8) : key.ApiKey?.Hint;
-  return {
-    apiKeyId: key.Id,
-    created: key.Created,
-    expires,
-    hint: shown || hint,
-    expired: isExpired(expires, now(), clockSkewMs),
-    rotateAt: rotateAt(expires, rotateBefore),
-    ...access,
-    actorType: reportedActorType(key),
-  };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -2,12 +2,7 @@ import type { OctopusUser } from "../octopus/client";
 import { OctopusError } from "../octopus/errors";
 import { explainLookup } from "./advice";
 import type { Connected } from "./connection/connector";
-
-/** Whose key it is: by id, by username, or (neither) the caller's own user. */
-export interface Owner {
-  userId?: string;
-  username?: string;
-}
+import type { Owner } from "./fields";
 
 /**
  * The users keys are made for, looked up once per server and user for the whole run: concurrent

@@ -2,7 +2,7 @@ import http from "node:http";
 import type { RequestError } from "got" with { "resolution-mode": "import" };
 import { OctopusError, OctopusErrorCode } from "./errors";
 import { flattenControls } from "./text";
-import type { Answer, Exchange } from "./transport";
+import type { Answer, Exchange } from "./exchange";
 
 /**
  * Every OctopusError made from talking to a server: a transport failure (got's or Node's error,

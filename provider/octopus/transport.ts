@@ -4,8 +4,11 @@ import type { CancelableRequest, Got, RequestError, Response, RetryObject } from
   "resolution-mode": "import",
 };
 import { Credential, Endpoint, loopbackLookup } from "./endpoint";
+import type { Answer, Exchange, Method } from "./exchange";
 import { NOT_SENT_CODES, tooLarge, transportError } from "./failures";
 import { proxyAgentFor } from "./proxy";
+
+export type { Answer, Exchange, Method } from "./exchange";
 
 /**
  * The largest answer read, counted after decompression. Octopus's largest answer here, a page
@@ -31,29 +34,6 @@ export const DEFAULT_RETRY: RetryPolicy = {
   maxDelayMs: 10_000,
   maxTotalMs: 60_000,
 };
-
-export type Method = "GET" | "DELETE" | "POST";
-
-/** One request, as messages describe it. */
-export interface Exchange {
-  method: Method;
-  /** Path after the server URL, without the query string. */
-  path: string;
-  /** Server URL and path, for messages: never the query or credentials. */
-  where: string;
-  /** Where the server address came from, for advice (`OCTOPUS_URL`, `connection.address`…). */
-  address: string;
-}
-
-/** What came back: any status (redirects are not followed), the body parsed as JSON. */
-export interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  /** The body as JSON; `undefined` when it was empty or is not JSON. */
-  body: unknown;
-  /** Whether the body had any bytes. */
-  empty: boolean;
-}
 
 /** got is ESM-only: load it once, on first use, so that loading this package stays cheap. */
 let gotModule: Promise<Got> | undefined;
