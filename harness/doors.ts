@@ -95,6 +95,14 @@ export function startEngine(door: Door, options: StartOptions = {}): Promise<Doo
   return door === "dynamic" ? DynamicDoor.start(options) : PluginDoor.start(options);
 }
 
+/**
+ * How messages name a setting of `door`'s provider configuration: the dynamic resource's stack
+ * config (`stack config octopusdeploy:address`), the plugin's own (`octopusapikey:address`).
+ */
+export function nameOfSetting(door: Door, field: SettingName): string {
+  return door === "plugin" ? settingName(field) : `stack config ${stackConfigKey(field) ?? field}`;
+}
+
 const PROVIDER_TEXT = "__provider";
 
 function withoutProviderText(props: Props): Props {
@@ -172,7 +180,7 @@ export class DynamicDoor implements DoorReplay {
     return withoutProviderText(this.engine.outputs(name));
   }
   settingName(field: SettingName): string {
-    return `stack config ${stackConfigKey(field) ?? field}`;
+    return nameOfSetting("dynamic", field);
   }
   output(): string {
     return this.engine.host.output();
@@ -295,7 +303,7 @@ export class PluginDoor implements DoorReplay {
     return plain(stored.outputs);
   }
   settingName(field: SettingName): string {
-    return settingName(field);
+    return nameOfSetting("plugin", field);
   }
   output(): string {
     return this.plugin.output();

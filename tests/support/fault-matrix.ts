@@ -1,10 +1,11 @@
 import type { FaultRule, FaultStep } from "../../emulator/faults";
 import { OctopusEmulator } from "../../emulator/server";
 import type { ProfileName } from "../../emulator/profiles";
-import { Engine, hostEnv, realProviderText } from "../../harness/engine";
+import { type Door, type DoorEngine, startEngine } from "../../harness/doors";
+import { hostEnv, realProviderText } from "../../harness/engine";
 
 // The fault matrix: every fault the emulator can inject, at every step the provider takes,
-// through the real provider host. After each case the emulator's keys and the engine's state
+// through one front door (the real dynamic provider host, or the plugin). After each case the emulator's keys and the engine's state
 // must agree: no live key that state does not track, no tracked key that does not exist.
 // Keys have an explicit lifetime, which lets a lost create's key be proven and revoked. With the
 // server's default expiry nothing proves it, so a lost create leaves the key and names it: those
@@ -37,15 +38,21 @@ const casesAt = (steps: readonly FaultStep[]) =>
   );
 
 /**
- * The matrix on one server profile, at `steps`. The faults meet the same transport on every
- * profile; what differs between Octopus versions is what a create makes (expiry defaults, key
- * fields), so the create step runs on every profile and the others on the default one.
+ * The matrix on one server profile, at `steps`, through `door`. The faults meet the same
+ * transport on every profile; what differs between Octopus versions is what a create makes
+ * (expiry defaults, key fields), so the create step runs on every profile and the others on the
+ * default one. Both doors share that transport and lifecycle, so the plugin's run needs no more
+ * than the default profile's full matrix.
  */
-export function faultMatrix(profile: ProfileName, steps: readonly FaultStep[] = STEPS): void {
+export function faultMatrix(
+  profile: ProfileName,
+  steps: readonly FaultStep[] = STEPS,
+  door: Door = "dynamic",
+): void {
   const cases = casesAt(steps);
 
   let emulator: OctopusEmulator;
-  let engine: Engine;
+  let engine: DoorEngine;
   const messages: string[] = [];
   /** Every secret key the run created, and every output that is not declared secret. */
   const createdSecrets = new Set<string>();
@@ -77,13 +84,17 @@ export function faultMatrix(profile: ProfileName, steps: readonly FaultStep[] = 
   /** Live keys with `purpose` on the emulator must be exactly the keys state tracks with it. */
   async function expectAgreement(purpose: string): Promise<void> {
     await emulator.idle();
-    for (const { outputs } of engine.state.values()) {
+    const stored = [...engine.state.keys()].map((name) => ({
+      id: engine.state.get(name)!.id,
+      outputs: engine.outputs(name),
+    }));
+    for (const { outputs } of stored) {
       const { apiKey, connection: _secret, ...plain } = outputs;
       createdSecrets.add(String(apiKey));
       plainOutputs.push(JSON.stringify(plain));
     }
     const live = liveWith(purpose);
-    const tracked = [...engine.state.values()]
+    const tracked = stored
       .filter((r) => r.outputs.purpose === purpose)
       .map((r) => r.id)
       .sort();
@@ -94,7 +105,7 @@ export function faultMatrix(profile: ProfileName, steps: readonly FaultStep[] = 
 
   beforeAll(async () => {
     emulator = await OctopusEmulator.start({ profile });
-    engine = await Engine.start({
+    engine = await startEngine(door, {
       env: hostEnv({
         OCTOPUS_URL: emulator.url,
         OCTOPUS_API_KEY: emulator.admin.apiKey,
@@ -156,18 +167,18 @@ export function faultMatrix(profile: ProfileName, steps: readonly FaultStep[] = 
     await expectAgreement(purpose);
   });
 
-  test("no secret appears in any message, stack, host output, provider text or plain output", async () => {
-    const { text } = await realProviderText();
-    const haystack = [...messages, engine.host.output(), text, ...plainOutputs].join("\n");
+  test("no secret appears in any message, stack, process output, provider text or plain output", async () => {
+    const text = door === "dynamic" ? (await realProviderText()).text : "";
+    const haystack = [...messages, engine.output(), text, ...plainOutputs].join("\n");
     const secrets = [emulator.admin.apiKey, ...createdSecrets];
     const leaks = secrets.filter((s) => s && haystack.includes(s)).length;
     const shaped = haystack.match(/API-[A-Z0-9]{16,}/g) ?? [];
     console.log(
-      `fault matrix (Octopus ${profile}): ${figures.cases} cases, ${emulator.faults.total()} faults injected, ` +
+      `fault matrix (${door}, Octopus ${profile}): ${figures.cases} cases, ${emulator.faults.total()} faults injected, ` +
         `${figures.operations} operations (${figures.failures} failed cleanly), ` +
         `${figures.orphans} orphans, ${figures.phantoms} phantoms, ` +
         `${figures.named} default-expiry keys named for a person to revoke, ${leaks + shaped.length} leaks ` +
-        `in ${messages.length} messages, ${plainOutputs.length} plain output sets and ${engine.host.output().length} bytes of host output`,
+        `in ${messages.length} messages, ${plainOutputs.length} plain output sets and ${engine.output().length} bytes of process output`,
     );
     expect(figures.cases).toBe(cases.length);
     expect(emulator.faults.total()).toBeGreaterThanOrEqual(cases.length);
