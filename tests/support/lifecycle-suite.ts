@@ -1,5 +1,5 @@
 import { OctopusEmulator } from "../../emulator/server";
-import type { ProfileName } from "../../emulator/profiles";
+import { DEFAULT_PROFILE, type ProfileName } from "../../emulator/profiles";
 import { hostEnv } from "../../harness/engine";
 import { type Door, type DoorConfig, type DoorEngine, startEngine } from "../../harness/doors";
 import { isSecret } from "../../harness/plugin";
@@ -110,38 +110,6 @@ export function lifecycleSuite(door: Door, profiles: readonly ProfileName[]): vo
       await engine.destroy("rotating");
     });
 
-    test("a change of credentials alone updates in place and keeps every output, the secret too", async () => {
-      const other = emulator.createKey(emulator.admin.id, { purpose: "second admin key" });
-      const connection = { address: emulator.url, apiKey: emulator.admin.apiKey };
-      await engine.up("creds", { purpose: "creds", connection });
-      const before = engine.outputs("creds");
-      const result = await engine.up("creds", {
-        purpose: "creds",
-        connection: { ...connection, apiKey: other.secret },
-      });
-      expect(result.step).toBe("update");
-      const after = engine.outputs("creds");
-      expectStoredForDoor(engine, "creds", ["apiKey", "connection"]);
-      expect(after.apiKey).toBe(before.apiKey);
-      expect(after.apiKeyId).toBe(before.apiKeyId);
-      expect(emulator.hasKey(before.apiKeyId as string)).toBe(true);
-      // Destroy uses the stored, newer credentials, whatever the environment says.
-      const elsewhere = await start(
-        hostEnv({
-          OCTOPUS_URL: "https://wrong.example.com",
-          OCTOPUS_API_KEY: "API-WRONGKEY00000000",
-        }),
-      );
-      try {
-        elsewhere.state.set("creds", engine.state.get("creds")!);
-        await elsewhere.destroy("creds");
-      } finally {
-        await elsewhere.close();
-      }
-      engine.state.delete("creds");
-      expect(emulator.hasKey(before.apiKeyId as string)).toBe(false);
-    });
-
     test("refresh drops a key revoked outside Pulumi; destroy of a revoked key succeeds", async () => {
       await engine.up("revoked", { purpose: "revoked outside" });
       const id = engine.state.get("revoked")?.id as string;
@@ -160,26 +128,6 @@ export function lifecycleSuite(door: Door, profiles: readonly ProfileName[]): vo
       await engine.up("orphaned", { purpose: "temp", userId: temp.id });
       emulator.deleteUser(temp.id);
       expect(await engine.refresh("orphaned")).toBe("gone");
-    });
-
-    test("a delete that Octopus refuses fails and the resource stays in state", async () => {
-      await engine.up("kept", { purpose: "kept on failure" });
-      const id = engine.state.get("kept")?.id as string;
-      const stranger = await start(
-        hostEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: "API-NOTAVALIDKEY000000000" }),
-      );
-      try {
-        stranger.state.set("kept", engine.state.get("kept")!);
-        const failure = await stranger.destroy("kept").catch((e: unknown) => e);
-        expect(failure).toBeInstanceOf(stranger.CallError);
-        expect((failure as Error).message).toMatch(/401/);
-        expect((failure as Error).message).toMatch(/OCTOPUS_API_KEY/);
-        expect(stranger.state.has("kept")).toBe(true);
-        expect(emulator.hasKey(id)).toBe(true);
-      } finally {
-        await stranger.close();
-      }
-      await engine.destroy("kept");
     });
 
     test("asking for another ordinary user's key explains Octopus's rule", async () => {
@@ -214,38 +162,94 @@ export function lifecycleSuite(door: Door, profiles: readonly ProfileName[]): vo
       expect(emulator.stats.requests).toBe(0);
     });
 
-    test("credentials from stack config are used and never stored", async () => {
-      const configured = await start(hostEnv(), {
-        address: `${emulator.url}/`,
-        apiKey: emulator.admin.apiKey,
+    // Credentials and where they come from: no Octopus version changes them, and each of these
+    // starts a provider process of its own, so they run on the default profile only.
+    if (profile === DEFAULT_PROFILE) {
+      test("a change of credentials alone updates in place and keeps every output, the secret too", async () => {
+        const other = emulator.createKey(emulator.admin.id, { purpose: "second admin key" });
+        const connection = { address: emulator.url, apiKey: emulator.admin.apiKey };
+        await engine.up("creds", { purpose: "creds", connection });
+        const before = engine.outputs("creds");
+        const result = await engine.up("creds", {
+          purpose: "creds",
+          connection: { ...connection, apiKey: other.secret },
+        });
+        expect(result.step).toBe("update");
+        const after = engine.outputs("creds");
+        expectStoredForDoor(engine, "creds", ["apiKey", "connection"]);
+        expect(after.apiKey).toBe(before.apiKey);
+        expect(after.apiKeyId).toBe(before.apiKeyId);
+        expect(emulator.hasKey(before.apiKeyId as string)).toBe(true);
+        // Destroy uses the stored, newer credentials, whatever the environment says.
+        const elsewhere = await start(
+          hostEnv({
+            OCTOPUS_URL: "https://wrong.example.com",
+            OCTOPUS_API_KEY: "API-WRONGKEY00000000",
+          }),
+        );
+        try {
+          elsewhere.state.set("creds", engine.state.get("creds")!);
+          await elsewhere.destroy("creds");
+        } finally {
+          await elsewhere.close();
+        }
+        engine.state.delete("creds");
+        expect(emulator.hasKey(before.apiKeyId as string)).toBe(false);
       });
-      try {
-        await configured.up("from-config", { purpose: "config" });
-        const outs = configured.outputs("from-config");
-        expect(outs.serverUrl).toBe(emulator.url);
-        // No connection argument: none stored (left out, as every bookkeeping field at its default).
-        expect(outs.connection ?? null).toBeNull();
-        expect(JSON.stringify(outs)).not.toContain(emulator.admin.apiKey);
-        await configured.destroy("from-config");
-        expect(emulator.liveKeys().some((k) => k.Purpose === "config")).toBe(false);
-      } finally {
-        await configured.close();
-      }
-    });
 
-    test("a service account's access token works as the credential", async () => {
-      const token = emulator.issueAccessToken(emulator.serviceAccount.id);
-      const bearer = await start(
-        hostEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_ACCESS_TOKEN: token }),
-      );
-      try {
-        await bearer.up("bearer", { purpose: "via token" });
-        expect(bearer.outputs("bearer").userId).toBe(emulator.serviceAccount.id);
-        await bearer.destroy("bearer");
-      } finally {
-        await bearer.close();
-      }
-    });
+      test("a delete that Octopus refuses fails and the resource stays in state", async () => {
+        await engine.up("kept", { purpose: "kept on failure" });
+        const id = engine.state.get("kept")?.id as string;
+        const stranger = await start(
+          hostEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_API_KEY: "API-NOTAVALIDKEY000000000" }),
+        );
+        try {
+          stranger.state.set("kept", engine.state.get("kept")!);
+          const failure = await stranger.destroy("kept").catch((e: unknown) => e);
+          expect(failure).toBeInstanceOf(stranger.CallError);
+          expect((failure as Error).message).toMatch(/401/);
+          expect((failure as Error).message).toMatch(/OCTOPUS_API_KEY/);
+          expect(stranger.state.has("kept")).toBe(true);
+          expect(emulator.hasKey(id)).toBe(true);
+        } finally {
+          await stranger.close();
+        }
+        await engine.destroy("kept");
+      });
+
+      test("credentials from the provider's configuration are used and never stored", async () => {
+        const configured = await start(hostEnv(), {
+          address: `${emulator.url}/`,
+          apiKey: emulator.admin.apiKey,
+        });
+        try {
+          await configured.up("from-config", { purpose: "config" });
+          const outs = configured.outputs("from-config");
+          expect(outs.serverUrl).toBe(emulator.url);
+          // No connection argument: none stored (left out, as every bookkeeping field at its default).
+          expect(outs.connection ?? null).toBeNull();
+          expect(JSON.stringify(outs)).not.toContain(emulator.admin.apiKey);
+          await configured.destroy("from-config");
+          expect(emulator.liveKeys().some((k) => k.Purpose === "config")).toBe(false);
+        } finally {
+          await configured.close();
+        }
+      });
+
+      test("a service account's access token works as the credential", async () => {
+        const token = emulator.issueAccessToken(emulator.serviceAccount.id);
+        const bearer = await start(
+          hostEnv({ OCTOPUS_URL: emulator.url, OCTOPUS_ACCESS_TOKEN: token }),
+        );
+        try {
+          await bearer.up("bearer", { purpose: "via token" });
+          expect(bearer.outputs("bearer").userId).toBe(emulator.serviceAccount.id);
+          await bearer.destroy("bearer");
+        } finally {
+          await bearer.close();
+        }
+      });
+    }
 
     test("after the host is done, no secret appears in anything it printed", () => {
       const output = engine.output();
