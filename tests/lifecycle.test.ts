@@ -4,7 +4,7 @@ import { lifecycleSuite } from "./support/lifecycle-suite";
 
 // The lifecycle (./support/lifecycle-suite) through the dynamic resource's front door: the real
 // @pulumi/pulumi provider host, on every Octopus version the emulator plays. The plugin's run is
-// lifecycle-plugin.test.ts, a file of its own so that Jest's workers run the two side by side.
+// lifecycle-plugin.test.ts, a file of its own that a second Jest worker can run beside this one.
 
 test("the resource declares apiKey secret and keeps credentials out of the provider text", async () => {
   const { text, registrations } = await realProviderText();
