@@ -1,11 +1,10 @@
 import type { FaultRule, FaultStep } from "../../emulator/faults";
-import { OctopusEmulator } from "../../emulator/server";
-import type { ProfileName } from "../../emulator/profiles";
-import { Engine, hostEnv, realProviderText } from "../../harness/engine";
+import { FaultLane, type LaneSpec, type Lifetime } from "./fault-lane";
 
 // The fault matrix: every fault the emulator can inject, at every step the provider takes,
-// through the real provider host. After each case the emulator's keys and the engine's state
-// must agree: no live key that state does not track, no tracked key that does not exist.
+// through a front door (the real dynamic provider host, or the plugin). After each case the
+// emulator's keys and the engine's state must agree: no live key that state does not track, no
+// tracked key that does not exist.
 // Keys have an explicit lifetime, which lets a lost create's key be proven and revoked. With the
 // server's default expiry nothing proves it, so a lost create leaves the key and names it: those
 // cases require every untracked key to be named in the failure, and nothing revoked.
@@ -24,7 +23,6 @@ const FAULTS: Array<{ name: string; rule: Omit<FaultRule, "step">; steps?: Fault
 ];
 export const STEPS: FaultStep[] = ["lookup", "create", "read", "revoke"];
 
-type Lifetime = "expiresIn" | "default expiry";
 const casesAt = (steps: readonly FaultStep[]) =>
   FAULTS.flatMap((fault) =>
     (fault.steps ?? STEPS)
@@ -37,147 +35,43 @@ const casesAt = (steps: readonly FaultStep[]) =>
   );
 
 /**
- * The matrix on one server profile, at `steps`. The faults meet the same transport on every
- * profile; what differs between Octopus versions is what a create makes (expiry defaults, key
- * fields), so the create step runs on every profile and the others on the default one.
+ * The matrix at `steps`, run on every lane at once: each lane is a front door against an
+ * emulator of its own playing one Octopus version (./fault-lane), so a case's faults reach only
+ * its own lane while the lanes' waits (timeouts, retries, `Retry-After`) overlap. The faults meet
+ * the same transport on every profile; what differs between Octopus versions is what a create
+ * makes (expiry defaults, key fields), so the create step runs on every profile and the others on
+ * the default one. Both doors share that transport and lifecycle, so the plugin's lane needs no
+ * more than the default profile's full matrix.
  */
-export function faultMatrix(profile: ProfileName, steps: readonly FaultStep[] = STEPS): void {
+export function faultMatrix(specs: readonly LaneSpec[], steps: readonly FaultStep[] = STEPS): void {
   const cases = casesAt(steps);
+  const lanes = specs.map((spec) => new FaultLane(spec));
 
-  let emulator: OctopusEmulator;
-  let engine: Engine;
-  const messages: string[] = [];
-  /** Every secret key the run created, and every output that is not declared secret. */
-  const createdSecrets = new Set<string>();
-  const plainOutputs: string[] = [];
-  const figures = { cases: 0, operations: 0, failures: 0, orphans: 0, phantoms: 0, named: 0 };
+  beforeAll(() => Promise.all(lanes.map((lane) => lane.start())));
+  afterAll(() => Promise.all(lanes.map((lane) => lane.close())));
 
-  /** Runs one operation, recording its failure message instead of throwing. */
-  async function attempt(operation: () => Promise<unknown>): Promise<boolean> {
-    figures.operations++;
-    try {
-      await operation();
-      return true;
-    } catch (error) {
-      figures.failures++;
-      messages.push(`${(error as Error).message}\n${(error as Error).stack ?? ""}`);
-      if (process.env.SHOW_FAULT_MESSAGES) console.log((error as Error).message);
-      return false;
-    }
-  }
+  test.each(cases)("%s at %s (%s): state and server agree", (name, step, lifetime, rule) =>
+    onEveryLane(lanes, (lane) => lane.runCase(name, step, lifetime, rule)),
+  );
 
-  function liveWith(purpose: string): string[] {
-    return emulator
-      .liveKeys()
-      .filter((k) => k.Purpose === purpose)
-      .map((k) => k.Id)
-      .sort();
-  }
+  test.each(lanes.map((lane) => [lane.label, lane] as const))(
+    "%s: no secret appears in any message, stack, process output, provider text or plain output",
+    (_label, lane) => lane.expectCleanRun(cases.length, steps, steps.length === STEPS.length),
+  );
+}
 
-  /** Live keys with `purpose` on the emulator must be exactly the keys state tracks with it. */
-  async function expectAgreement(purpose: string): Promise<void> {
-    await emulator.idle();
-    for (const { outputs } of engine.state.values()) {
-      const { apiKey, connection: _secret, ...plain } = outputs;
-      createdSecrets.add(String(apiKey));
-      plainOutputs.push(JSON.stringify(plain));
-    }
-    const live = liveWith(purpose);
-    const tracked = [...engine.state.values()]
-      .filter((r) => r.outputs.purpose === purpose)
-      .map((r) => r.id)
-      .sort();
-    figures.orphans += live.filter((id) => !tracked.includes(id)).length;
-    figures.phantoms += tracked.filter((id) => !live.includes(id)).length;
-    expect(live).toEqual(tracked);
-  }
-
-  beforeAll(async () => {
-    emulator = await OctopusEmulator.start({ profile });
-    engine = await Engine.start({
-      env: hostEnv({
-        OCTOPUS_URL: emulator.url,
-        OCTOPUS_API_KEY: emulator.admin.apiKey,
-        OCTOPUS_REQUEST_TIMEOUT: "500",
-      }),
-    });
-  });
-
-  afterAll(async () => {
-    await engine?.close();
-    await emulator?.close();
-  });
-
-  test.each(cases)("%s at %s (%s): state and server agree", async (name, step, lifetime, rule) => {
-    figures.cases++;
-    const purpose = `matrix ${name} at ${step} ${lifetime}`;
-    const resource = `${step}-${name}-${lifetime}`;
-    // A user of its own per case, so that the user lookup is not already cached.
-    const user = emulator.addUser({ username: `robot ${purpose}`, isService: true });
-    const program = {
-      purpose,
-      username: user.username,
-      ...(lifetime === "expiresIn" ? { expiresIn: "30d" } : {}),
-    };
-
-    if (step === "lookup" || step === "create") {
-      emulator.faults.add({ ...rule, step });
-      const failed = messages.length;
-      await attempt(() => engine.up(resource, program));
-      emulator.faults.clear();
-      if (lifetime === "default expiry") {
-        // Unprovable: the key a lost create made is left alone and named in the failure.
-        await emulator.idle();
-        const untracked = liveWith(purpose).filter((id) => engine.state.get(resource)?.id !== id);
-        for (const id of untracked) {
-          expect(messages.slice(failed).join("\n")).toContain(id);
-          expect(messages.slice(failed).join("\n")).toMatch(/None was revoked/);
-          emulator.revokeKey(id);
-          figures.named++;
-        }
-      }
-      await expectAgreement(purpose);
-    } else {
-      await engine.up(resource, program);
-      emulator.faults.add({ ...rule, step });
-      const ok = await attempt(() =>
-        step === "read" ? engine.refresh(resource) : engine.destroy(resource),
-      );
-      emulator.faults.clear();
-      await expectAgreement(purpose);
-      if (step === "read") {
-        // A refresh never drops a key that still exists, whatever went wrong.
-        expect(engine.state.has(resource)).toBe(true);
-        expect(ok || messages.length > 0).toBe(true);
-      }
-    }
-    // Whatever is left is cleaned up without faults, and the server agrees.
-    if (engine.state.has(resource)) await engine.destroy(resource);
-    await expectAgreement(purpose);
-  });
-
-  test("no secret appears in any message, stack, host output, provider text or plain output", async () => {
-    const { text } = await realProviderText();
-    const haystack = [...messages, engine.host.output(), text, ...plainOutputs].join("\n");
-    const secrets = [emulator.admin.apiKey, ...createdSecrets];
-    const leaks = secrets.filter((s) => s && haystack.includes(s)).length;
-    const shaped = haystack.match(/API-[A-Z0-9]{16,}/g) ?? [];
-    console.log(
-      `fault matrix (Octopus ${profile}): ${figures.cases} cases, ${emulator.faults.total()} faults injected, ` +
-        `${figures.operations} operations (${figures.failures} failed cleanly), ` +
-        `${figures.orphans} orphans, ${figures.phantoms} phantoms, ` +
-        `${figures.named} default-expiry keys named for a person to revoke, ${leaks + shaped.length} leaks ` +
-        `in ${messages.length} messages, ${plainOutputs.length} plain output sets and ${engine.host.output().length} bytes of host output`,
-    );
-    expect(figures.cases).toBe(cases.length);
-    expect(emulator.faults.total()).toBeGreaterThanOrEqual(cases.length);
-    expect(figures.orphans + figures.phantoms).toBe(0);
-    // The default-expiry create cases whose request was processed: drop after, truncated JSON,
-    // no ApiKey, and latency beyond the timeout.
-    expect(figures.named).toBe(steps.includes("create") ? 4 : 0);
-    // Secrets to look for: every case that reads or revokes made a key first.
-    expect(createdSecrets.size).toBeGreaterThan(steps.length === STEPS.length ? 10 : 1);
-    expect(leaks).toBe(0);
-    expect(shaped).toEqual([]);
-  });
+/** Runs `work` on every lane at once; a lane's failure is thrown with the lane's name. */
+async function onEveryLane(
+  lanes: readonly FaultLane[],
+  work: (lane: FaultLane) => Promise<void>,
+): Promise<void> {
+  const results = await Promise.allSettled(lanes.map(work));
+  const failed = results.flatMap((result, i) =>
+    result.status === "rejected" ? [{ lane: lanes[i], error: result.reason as Error }] : [],
+  );
+  if (failed.length === 0) return;
+  const { lane, error } = failed[0];
+  const others = failed.slice(1).map((f) => `${f.lane.label}: ${f.error.message}`);
+  error.message = [`on ${lane.label}: ${error.message}`, ...others].join("\n\nand on ");
+  throw error;
 }
