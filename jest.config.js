@@ -11,4 +11,7 @@ module.exports = {
   transform: {},
   watchman: false,
   testTimeout: 60000,
+  // Most test files wait (on timeouts, retries, provider hosts starting) far more than they
+  // compute: three at a time keep 2 cores busy without starving the time-sensitive ones.
+  maxWorkers: 3,
 };

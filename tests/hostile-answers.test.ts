@@ -328,6 +328,7 @@ describe("fields Octopus returns are checked before use", () => {
       AccessLevel: "ReadOnly",
       IsLastUsedTimestampKnown: true,
       LastUsedTimeStamp: null,
+      ActorType: "User",
     });
   });
 

@@ -37,16 +37,19 @@ describe.each(PROFILES)("on Octopus %s", (profile) => {
     expect(live("server default")).toEqual([]);
   });
 
-  test("an expiry beyond the server's maximum says which rule (from 2025.4; older servers have none)", async () => {
-    emulator.setNow(new Date(T0));
-    const engine = await Engine.start({ env: runs.env(T0) });
-    const error = (await engine
-      .up("refused", { purpose: "too long", expiresIn: "400d" })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      )
-      .finally(() => engine.close())) as HostCallError;
+  test("an expiry beyond the server's maximum fails at preview, or with advice where the server hides its policy (from 2025.4; older servers have none)", async () => {
+    const attempt = async (server: OctopusEmulator) => {
+      server.setNow(new Date(T0));
+      const engine = await Engine.start({ env: new ClockRuns(server).env(T0) });
+      return (await engine
+        .up("refused", { purpose: "too long", expiresIn: "400d" })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        )
+        .finally(() => engine.close())) as HostCallError | Error | undefined;
+    };
+    const error = await attempt(emulator);
     if (profile === "2025.3") {
       expect(error).toBeUndefined();
       const made = emulator.liveKeys().filter((k) => k.Purpose === "too long");
@@ -55,7 +58,19 @@ describe.each(PROFILES)("on Octopus %s", (profile) => {
       emulator.revokeKey(made[0].Id);
       return;
     }
-    expect(error.message).toMatch(/400/);
-    expect(error.message).toMatch(/beyond the server's maximum key lifetime/);
+    // The server's policy (GET /api/authentication) names its maximum: check refuses, nothing made.
+    expect(error?.message).toMatch(
+      /expiresIn: 400d is beyond the maximum key lifetime of 366 days/,
+    );
+    expect(emulator.liveKeys().filter((k) => k.Purpose === "too long")).toEqual([]);
+    // Without the policy, Octopus refuses the create itself, and the message says which rule.
+    const hidden = await OctopusEmulator.start({ profile, authenticationEndpoint: "missing" });
+    try {
+      const refused = await attempt(hidden);
+      expect(refused?.message).toMatch(/400/);
+      expect(refused?.message).toMatch(/beyond the server's maximum key lifetime/);
+    } finally {
+      await hidden.close();
+    }
   });
 });

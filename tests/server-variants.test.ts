@@ -106,7 +106,12 @@ test("a 403 in the HelpText shape: HelpText is in the message, the server's stac
 });
 
 test("user API keys turned off: a user's own key is refused with the setting named; a service account's works", async () => {
-  const { emulator, engine } = await setUp({ userApiKeysEnabled: false }, (emu) => emu.user.apiKey);
+  // A server that does not publish its key policy: preview cannot know (server-policy.test.ts),
+  // so the create meets Octopus's own refusal, which gets the advice.
+  const { emulator, engine } = await setUp(
+    { userApiKeysEnabled: false, authenticationEndpoint: "missing" },
+    (emu) => emu.user.apiKey,
+  );
   const message = await failureMessage(engine.up("own", { purpose: "own key" }));
   expect(message).toMatch(/403/);
   expect(message).toMatch(/UserApiKeysEnabled/);

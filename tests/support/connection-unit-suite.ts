@@ -18,7 +18,10 @@ import { forwardTo } from "./forward";
 // and is never mixed with ambient ones. Otherwise the call fails before sending, naming where
 // each setting came from.
 
-/** An emulator behind a proxy that records the credential each request carried. */
+/**
+ * An emulator behind a proxy that records each credential requests carried (the key policy, read
+ * without one, records nothing).
+ */
 interface Recorded {
   emulator: OctopusEmulator;
   url: string;
@@ -31,7 +34,8 @@ async function recorded(): Promise<Recorded> {
   const { forward, close } = forwardTo(emulator.url);
   const credentials: string[] = [];
   const server = http.createServer((req, res) => {
-    credentials.push(String(req.headers["x-octopus-apikey"] ?? req.headers.authorization ?? ""));
+    const credential = req.headers["x-octopus-apikey"] ?? req.headers.authorization;
+    if (credential !== undefined) credentials.push(String(credential));
     forward(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
