@@ -38,6 +38,7 @@ const state: ApiKeyState = {
   rotateBefore: null,
   rotationTriggers: null,
   connection,
+  requested: null,
   clockSkewMs: 0,
   imported: false,
 };

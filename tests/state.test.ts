@@ -36,6 +36,7 @@ const base: ApiKeyState = {
   requestedAccessLevel: null,
   requestedActorType: null,
   connection: null,
+  requested: null,
   clockSkewMs: 0,
   imported: false,
 };

@@ -1,23 +1,25 @@
 import type { OctopusApiKeyResource } from "../octopus/client";
 import { reportedAccess } from "./access";
 import { reportedActorType } from "./actor";
+import { reportedOf } from "./plain-fields";
 import { isExpired, rotateAt } from "./rotation";
 import type { ApiKeyState } from "./state";
 import { now } from "./time";
 
 /** The outputs that a key's answer (its create or a GET) reports, and what they decide. */
-export type Answered = Pick<
-  ApiKeyState,
-  | "apiKeyId"
-  | "created"
-  | "expires"
-  | "hint"
-  | "expired"
-  | "rotateAt"
-  | "accessLevel"
-  | "lastUsed"
-  | "actorType"
->;
+export type Answered = Partial<ApiKeyState> &
+  Pick<
+    ApiKeyState,
+    | "apiKeyId"
+    | "created"
+    | "expires"
+    | "hint"
+    | "expired"
+    | "rotateAt"
+    | "accessLevel"
+    | "lastUsed"
+    | "actorType"
+  >;
 
 /**
  * The outputs a key's answer gives, for create and refresh alike: `rotateBefore` and the clock
@@ -49,5 +51,6 @@ export function answered(
     rotateAt: rotateAt(expires, rotateBefore),
     ...access,
     actorType: reportedActorType(key),
+    ...reportedOf(key),
   };
 }

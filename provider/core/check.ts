@@ -4,6 +4,7 @@ import { choiceInputProblems } from "./choices";
 import { connectionProblems, Problem } from "./connection/settings";
 import { argumentSource, assemble, ConnectionSource, RawSettings } from "./connection/sources";
 import { INPUT_NAMES, SETTING_NAMES } from "./fields";
+import { plainInputNames } from "./plain-fields";
 import { now, parseDuration, parseTimestamp } from "./time";
 
 /** The value the engine sends for a value not known yet (during preview). */
@@ -74,6 +75,8 @@ export function inputProblems(
   };
 
   text("purpose", news.purpose, true);
+  // Values Octopus keeps as given (./plain-fields) are text like the purpose.
+  for (const name of plainInputNames()) text(name, news[name], false);
 
   const hasUserId = news.userId !== undefined && news.userId !== null;
   const hasUsername = news.username !== undefined && news.username !== null;

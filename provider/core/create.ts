@@ -6,6 +6,7 @@ import type { Connected } from "./connection/connector";
 import type { ApiKeyInputs } from "./fields";
 import { outcomeUnknown, reconcile } from "./lost-create";
 import { AT_SLACK_MS, IN_SLACK_MS, markedExpiry, RequestedLifetime } from "./marker";
+import { sentFields } from "./plain-fields";
 import { boundedSkew } from "./rotation";
 import { answered } from "./answered";
 import { ApiKeyState, kept, STATE_VERSION } from "./state";
@@ -91,6 +92,7 @@ export class KeyCreation {
         expires,
         ...(accessLevel ? { accessLevel } : {}),
         ...actorTypeOption(inputs),
+        fields: sentFields(inputs),
       })
       .then((key) => {
         this.known.add(key.Id);

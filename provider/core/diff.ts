@@ -4,6 +4,7 @@ import { accessLevelReplaced, accessLevelUpdated } from "./access";
 import { actorTypeReplaced, actorTypeUpdated } from "./actor";
 import { isUnknown } from "./check";
 import type { ApiKeyInputs } from "./fields";
+import { changedPlainInputs, plainInputNames } from "./plain-fields";
 import { rotationDue } from "./rotation";
 import { ApiKeyState, userSelector } from "./state";
 import { now, parseDuration, parseTimestamp } from "./time";
@@ -24,6 +25,11 @@ export function replacedProperties(
   changed("purpose", () => inputs.purpose !== state.purpose);
   changed("accessLevel", () => accessLevelReplaced(state, inputs));
   changed("actorType", () => actorTypeReplaced(state, inputs));
+  // Values Octopus keeps as given (./plain-fields): a key made with another one is another key.
+  const plain = new Set(changedPlainInputs(state.requested, inputs));
+  for (const property of plainInputNames()) {
+    changed(property as keyof ApiKeyInputs, () => plain.has(property));
+  }
 
   if (inputs.userId !== undefined) {
     // Octopus ids are case-insensitive (`users-2` is `Users-2`), as its database compares them.

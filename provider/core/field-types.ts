@@ -26,6 +26,12 @@ export interface Field {
   nullable?: boolean;
   /** An output that may be absent (an imported key has no secret). */
   optional?: boolean;
+  /**
+   * The key field Octopus keeps this value in, as given (`Description`): an input with it is
+   * sent so on create and a change of it replaces the key; an output with it is what the key's
+   * answer reports (text, or null). Such a field needs nothing else: ./plain-fields does the rest.
+   */
+  octopus?: string;
 }
 
 /** A connection setting: also read from these environment variables, first set wins. */

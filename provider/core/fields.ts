@@ -302,6 +302,10 @@ export interface Owner {
 export type ApiKeyOutputs = OutputValues<typeof OUTPUTS>;
 
 export type InputName = keyof typeof INPUTS;
+/** The outputs Octopus reports as kept (an `octopus` field name): ./plain-fields maps them. */
+export type PlainOutputName = {
+  [K in keyof typeof OUTPUTS]: (typeof OUTPUTS)[K] extends { octopus: string } ? K : never;
+}[keyof typeof OUTPUTS];
 export type OutputName = keyof typeof OUTPUTS;
 export type SettingName = keyof typeof CONNECTION_SETTINGS;
 

@@ -8,6 +8,7 @@ import { explainCommon } from "./advice";
 import type { Connected } from "./connection/connector";
 import type { ApiKeyInputs } from "./fields";
 import { AT_SLACK_MS } from "./marker";
+import { reportedInputs, reportedOf } from "./plain-fields";
 import { isExpired } from "./rotation";
 import { ApiKeyState, STATE_VERSION } from "./state";
 import { now, parseDuration, parseTimestamp } from "./time";
@@ -166,6 +167,7 @@ function describe(
   const mine = owner.Id.toLowerCase() === me.Id.toLowerCase();
   const expires = key.Expires ?? null;
   const hint = typeof key.ApiKey === "object" ? (key.ApiKey?.Hint ?? "") : "";
+  const plain = reportedInputs(key);
   const state: ApiKeyState = {
     stateVersion: STATE_VERSION,
     apiKey: "",
@@ -181,6 +183,7 @@ function describe(
     rotateAt: null,
     ...access,
     actorType,
+    ...reportedOf(key),
     retiringKeyId: null,
     retiringKeyExpires: null,
     // The caller's own key stays "the caller's"; another user's is named.
@@ -192,10 +195,11 @@ function describe(
     requestedAccessLevel: requested,
     requestedActorType: agent,
     connection: null,
+    requested: Object.keys(plain).length > 0 ? plain : null,
     clockSkewMs: 0,
     imported: true,
   };
-  const inputs: Record<string, unknown> = { purpose: key.Purpose };
+  const inputs: Record<string, unknown> = { purpose: key.Purpose, ...plain };
   if (!mine) inputs.username = owner.Username;
   if (expires !== null) inputs.expiresAt = expires;
   if (requested) inputs.accessLevel = requested;

@@ -8,6 +8,7 @@ import {
   ApiKeyOutputs,
   ConnectionSettings,
 } from "./fields";
+import { requestedOf, storedPlainOutputs } from "./plain-fields";
 
 /**
  * Version of the stored outputs' shape. Bump it when the shape changes and teach `upgradeState`
@@ -38,6 +39,8 @@ export interface Bookkeeping {
   requestedActorType: ActorType | null;
   /** The `connection` argument, if any (secret); credentials from config or env are never stored. */
   connection: ConnectionSettings | null;
+  /** The inputs Octopus keeps as given (./plain-fields), as asked; null when there are none. */
+  requested: Record<string, string> | null;
   /** Server clock minus ours when the key was created (at most a day either way), for rotation. */
   clockSkewMs: number;
   /**
@@ -60,6 +63,7 @@ export const INTERNAL_DEFAULTS = {
   requestedAccessLevel: null,
   requestedActorType: null,
   connection: null,
+  requested: null,
   clockSkewMs: 0,
   imported: false,
 } as const;
@@ -86,6 +90,7 @@ export function stored(state: ApiKeyState): StoredState {
     requestedAccessLevel,
     requestedActorType,
     connection,
+    requested,
     clockSkewMs,
     imported,
     ...outputs
@@ -98,6 +103,7 @@ export function stored(state: ApiKeyState): StoredState {
   if (requestedAccessLevel !== null) out.requestedAccessLevel = requestedAccessLevel;
   if (requestedActorType !== null) out.requestedActorType = requestedActorType;
   if (connection !== null) out.connection = connection;
+  if (requested !== null) out.requested = requested;
   if (clockSkewMs !== 0) out.clockSkewMs = clockSkewMs;
   if (imported) out.imported = imported;
   return out;
@@ -134,6 +140,7 @@ export function upgradeState(props: Record<string, unknown>): ApiKeyState {
     actorType: text(props.actorType),
     retiringKeyId: text(props.retiringKeyId),
     retiringKeyExpires: text(props.retiringKeyExpires),
+    ...storedPlainOutputs(props),
     userSelector:
       props.userSelector === "id" || props.userSelector === "username" ? props.userSelector : "me",
     expiresAt: text(props.expiresAt),
@@ -147,6 +154,7 @@ export function upgradeState(props: Record<string, unknown>): ApiKeyState {
       ? (props.requestedActorType as ActorType)
       : null,
     connection: isObject(props.connection) ? (props.connection as ConnectionSettings) : null,
+    requested: isStringMap(props.requested) ? props.requested : null,
     clockSkewMs: typeof props.clockSkewMs === "number" ? props.clockSkewMs : 0,
     imported: props.imported === true,
   };
@@ -164,6 +172,7 @@ export function kept(inputs: ApiKeyInputs): Omit<Bookkeeping, "stateVersion" | "
     requestedAccessLevel: inputs.accessLevel ?? null,
     requestedActorType: inputs.actorType ?? null,
     connection: inputs.connection ?? null,
+    requested: requestedOf(inputs),
   };
 }
 

@@ -37,6 +37,8 @@ export interface OctopusApiKeyResource {
   LastUsedTimeStamp?: string | null;
   /** 2026.3+: whether `LastUsedTimeStamp` is known. */
   IsLastUsedTimestampKnown?: boolean;
+  /** Other fields the caller asked to keep (`asApiKey`'s `keep`), as text. */
+  Reported?: Record<string, string>;
 }
 
 /** One page of a paged list. */
@@ -165,7 +167,7 @@ export function asUser(value: unknown, exchange: Exchange): OctopusUser {
 export function asApiKey(
   value: unknown,
   exchange: Exchange,
-  { created, userId }: { created: boolean; userId: string },
+  { created, userId, keep = [] }: { created: boolean; userId: string; keep?: readonly string[] },
 ): OctopusApiKeyResource {
   const check = new Checker(exchange, created ? "the new key" : "a key");
   const fields = check.object(value);
@@ -203,6 +205,10 @@ export function asApiKey(
   }
   const known = check.optionalBoolean(fields, "IsLastUsedTimestampKnown");
   if (known !== undefined) key.IsLastUsedTimestampKnown = known;
+  for (const field of keep) {
+    if (fields[field] === undefined || fields[field] === null) continue;
+    (key.Reported ??= {})[field] = check.plain(fields, field, MAX_PURPOSE, `its ${field}`);
+  }
   return key;
 }
 

@@ -40,7 +40,15 @@ export class OctopusClient {
   private readonly basePath: string;
   private readonly origin: string;
 
-  constructor(connection: Endpoint, retry: Partial<RetryPolicy> = {}) {
+  /**
+   * `keyFields`: fields of a key's answer to keep besides those this client reads (as text, in
+   * `Reported`), for values a caller stores as Octopus keeps them.
+   */
+  constructor(
+    connection: Endpoint,
+    retry: Partial<RetryPolicy> = {},
+    private readonly keyFields: readonly string[] = [],
+  ) {
     this.serverUrl = connection.serverUrl;
     this.timeoutMs = connection.timeoutMs;
     this.address = connection.labels?.address ?? "connection.address";
@@ -112,7 +120,7 @@ export class OctopusClient {
     await this.pages(
       `/api/users/${segment(userId)}/apikeys?${query.toString()}`,
       (item, exchange) => {
-        each(asApiKey(item, exchange, { created: false, userId }));
+        each(asApiKey(item, exchange, { created: false, userId, keep: this.keyFields }));
         return false;
       },
     );
@@ -123,6 +131,7 @@ export class OctopusClient {
     return asApiKey(await this.json("GET", path), this.exchange("GET", path), {
       created: false,
       userId,
+      keep: this.keyFields,
     });
   }
 
@@ -140,25 +149,37 @@ export class OctopusClient {
   }
 
   /**
-   * Creates a key, sending `{ Purpose, UserId, Expires?, AccessLevel?, ActorType? }`. Sent once, and again
+   * Creates a key, sending `{ Purpose, UserId, Expires?, AccessLevel?, ActorType? }` and any
+   * other `fields` the caller names (never in place of those). Sent once, and again
    * only after a 429: a POST whose outcome is unknown (BAD_RESPONSE, or a transient failure that
    * is not {@link neverSent}) is never blindly repeated; the caller reconciles. `expires`
    * undefined leaves the expiry to the server's default.
    */
   async createApiKey(
     userId: string,
-    body: { purpose: string; expires?: string; accessLevel?: string; actorType?: string },
+    body: {
+      purpose: string;
+      expires?: string;
+      accessLevel?: string;
+      actorType?: string;
+      fields?: Record<string, string>;
+    },
   ): Promise<OctopusApiKeyResource> {
     const path = `/api/users/${segment(userId)}/apikeys`;
     const json: Record<string, string> = { Purpose: body.purpose, UserId: userId };
     if (body.expires !== undefined) json.Expires = body.expires;
     if (body.accessLevel !== undefined) json.AccessLevel = body.accessLevel;
     if (body.actorType !== undefined) json.ActorType = body.actorType;
+    for (const [field, value] of Object.entries(body.fields ?? {})) json[field] ??= value;
     const answer = await this.json("POST", path, json);
     // Whatever else is wrong with the answer, a secret in it must never reach a message.
     const secret = (answer as { ApiKey?: unknown } | null)?.ApiKey;
     if (typeof secret === "string") registerSecret(secret);
-    return asApiKey(answer, this.exchange("POST", path), { created: true, userId });
+    return asApiKey(answer, this.exchange("POST", path), {
+      created: true,
+      userId,
+      keep: this.keyFields,
+    });
   }
 
   /**

@@ -3,6 +3,7 @@ import { OctopusClient } from "../../octopus/client";
 import type { Endpoint } from "../../octopus/endpoint";
 import { OctopusError } from "../../octopus/errors";
 import type { ConnectionSettings } from "../fields";
+import { REPORTED_KEY_FIELDS } from "../plain-fields";
 import { resolveEndpoint } from "./settings";
 import { argumentSource, assemble, Assembled, ConnectionSource } from "./sources";
 
@@ -118,7 +119,8 @@ export class Connector {
     let connected = this.clients.get(key);
     if (!connected) {
       const endpoint = resolveEndpoint(assembled);
-      connected = { endpoint, client: new OctopusClient(endpoint), id: this.next++ };
+      const client = new OctopusClient(endpoint, {}, REPORTED_KEY_FIELDS);
+      connected = { endpoint, client, id: this.next++ };
       this.clients.set(key, connected);
     }
     return connected;
