@@ -3,11 +3,12 @@ import { reportedAccess } from "./access";
 import { reportedActorType } from "./actor";
 import { reportedOf } from "./plain-fields";
 import { isExpired, rotateAt } from "./rotation";
+import type { PlainOutputName } from "./fields";
 import type { ApiKeyState } from "./state";
 import { now } from "./time";
 
 /** The outputs that a key's answer (its create or a GET) reports, and what they decide. */
-export type Answered = Partial<ApiKeyState> &
+export type Answered = Pick<ApiKeyState, PlainOutputName> &
   Pick<
     ApiKeyState,
     | "apiKeyId"

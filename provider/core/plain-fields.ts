@@ -92,8 +92,8 @@ export function storedPlainOutputs(
 export function reportedOf(
   key: OctopusApiKeyResource,
   fields: Fields = OUTPUTS,
-): Record<string, string | null> {
+): Pick<ApiKeyOutputs, PlainOutputName> {
   const reported: Record<string, string | null> = {};
   for (const [name, octopus] of named(fields)) reported[name] = key.Reported?.[octopus] ?? null;
-  return reported;
+  return reported as Pick<ApiKeyOutputs, PlainOutputName>;
 }
