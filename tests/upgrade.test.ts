@@ -211,6 +211,17 @@ for (const method of ["configure", "check", "diff", "create", "read", "update", 
     if (project) fs.rmSync(project, { recursive: true, force: true });
   });
 
+  /**
+   * The host's output once it holds `text`: build B writes to stderr, which may reach this
+   * process after the gRPC answer of the call that wrote it (at most 2 s later).
+   */
+  async function printed(engine: Engine, text: string): Promise<string> {
+    for (let waited = 0; waited < 2_000 && !engine.host.output().includes(text); waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return engine.host.output();
+  }
+
   test("a key created by this build is refreshed, replaced and destroyed by build B", async () => {
     // Build A: this repository, the host in the repository root.
     const program = { purpose: "made by build A", username: "ci-bot", expiresIn: "30d" };
@@ -234,7 +245,7 @@ for (const method of ["configure", "check", "diff", "create", "read", "update", 
     expect(refreshed.__provider).toBe(created.outputs.__provider);
     expect(refreshed).toMatchObject({ readBy: "build B", stateVersion: 2 });
     expect(refreshed.apiKey).toBe(created.outputs.apiKey);
-    expect(later.host.output()).toContain("[build B] read");
+    expect(await printed(later, "[build B] read")).toContain("[build B] read");
 
     // Build A refuses state from the newer release instead of misreading it.
     const refused = await engine.host
@@ -246,7 +257,7 @@ for (const method of ["configure", "check", "diff", "create", "read", "update", 
     );
 
     expect(await later.up("upgraded", program)).toEqual({ step: "same" });
-    expect(later.host.output()).toContain("[build B] diff");
+    expect(await printed(later, "[build B] diff")).toContain("[build B] diff");
 
     const replaced = await later.up("upgraded", { ...program, purpose: "made by build B" });
     expect(replaced).toEqual({ step: "replace", replaces: ["purpose"] });
@@ -258,7 +269,9 @@ for (const method of ["configure", "check", "diff", "create", "read", "update", 
 
     await later.destroy("upgraded");
     expect(emulator.hasKey(second.id)).toBe(false);
-    expect(later.host.output()).toMatch(/\[build B\] create[\s\S]*\[build B\] delete/);
+    expect(await printed(later, "[build B] delete")).toMatch(
+      /\[build B\] create[\s\S]*\[build B\] delete/,
+    );
     engine.state.delete("upgraded");
   });
 });

@@ -38,7 +38,8 @@ export class FaultLane {
       env: hostEnv({
         OCTOPUS_URL: this.emulator.url,
         OCTOPUS_API_KEY: this.emulator.admin.apiKey,
-        OCTOPUS_REQUEST_TIMEOUT: "500",
+        // Short, so that "latency beyond the timeout" is quick; long enough for a loaded machine.
+        OCTOPUS_REQUEST_TIMEOUT: "1000",
       }),
     });
   }

@@ -10,7 +10,7 @@ import { FaultLane, type LaneSpec, type Lifetime } from "./fault-lane";
 // cases require every untracked key to be named in the failure, and nothing revoked.
 
 const FAULTS: Array<{ name: string; rule: Omit<FaultRule, "step">; steps?: FaultStep[] }> = [
-  { name: "latency beyond the timeout", rule: { kind: "latency", ms: 1_500 } },
+  { name: "latency beyond the timeout", rule: { kind: "latency", ms: 2_500 } },
   { name: "503 burst", rule: { kind: "status", status: 503, count: 3 } },
   { name: "502/504 from a gateway", rule: { kind: "status", status: 502, count: 2 } },
   { name: "500", rule: { kind: "status", status: 500 } },
