@@ -107,10 +107,38 @@ describe("after many created keys", () => {
   test("redacting a message does not compare it with every secret seen", () => {
     // A message of ordinary tokens; the old loop made 20,000 comparisons per token.
     const text = `Octopus answered GET https://octopus.example.com/api/users/Users-42/apikeys ${"ordinarywords ".repeat(50)}`;
-    const started = process.hrtime.bigint();
-    for (let i = 0; i < 200; i++) expect(redact(text)).toBe(text);
-    const perMessageMs = Number(process.hrtime.bigint() - started) / 1e6 / 200;
-    // Comparing with 20,000 secrets per token takes tens of milliseconds per message.
-    expect(perMessageMs).toBeLessThan(5);
+    // The same redactor, fresh, knowing one secret of each of the two lengths.
+    let few: typeof redact = redact;
+    jest.isolateModules(() => {
+      // A second instance of the module (and its secret registry) is only reachable by require.
+      type Redaction = typeof import("../provider/octopus/redaction");
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fresh = require("../provider/octopus/redaction") as Redaction;
+      fresh.registerSecret(many[0]);
+      fresh.registerSecret(many[1]);
+      few = fresh.redact;
+    });
+    expect(few).not.toBe(redact);
+    /** The fastest of several batches: the least disturbed by whatever else the machine runs. */
+    const fastest = (run: typeof redact) => {
+      let best = Infinity;
+      for (let batch = 0; batch < 15; batch++) {
+        const started = process.hrtime.bigint();
+        for (let i = 0; i < 20; i++) if (run(text) !== text) throw new Error("text was changed");
+        best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6 / 20);
+      }
+      return best;
+    };
+    fastest(few);
+    fastest(redact);
+    const withMany = fastest(redact);
+    const withFew = fastest(few);
+    console.log(
+      `redacting a message: ${withMany.toFixed(3)} ms knowing 20,000 secrets, ${withFew.toFixed(3)} ms knowing 2`,
+    );
+    // The cost follows the message, not the number of secrets: comparing every token with each of
+    // 20,000 secrets costs thousands of times what comparing with 2 does. The bound is loose so
+    // that a busy machine does not fail it.
+    expect(withMany / withFew).toBeLessThan(10);
   });
 });
