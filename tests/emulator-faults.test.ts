@@ -148,9 +148,13 @@ describe("fault kinds", () => {
 
   test("a latency-delayed request is still processed after its client gave up, and idle() waits for it", async () => {
     emu.faults.add({ step: "create", kind: "latency", ms: 200 });
+    const delayed = emu.faults.injected.latency ?? 0;
     const controller = new AbortController();
     const pending = createForBot({ signal: controller.signal });
-    setTimeout(() => controller.abort(), 30);
+    // Give up once the emulator holds the request (its delay has begun), however busy the machine.
+    while ((emu.faults.injected.latency ?? 0) === delayed)
+      await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
     await expect(pending).rejects.toThrow();
     expect(botKeys()).toBe(1);
     await emu.idle();

@@ -19,6 +19,7 @@ import {
   deeplyNested,
   endless,
   gzipBomb,
+  gzipBombMember,
   HostileServer,
   json,
   route,
@@ -59,6 +60,8 @@ const since = (before: number) => hostile.requests.slice(before);
 beforeAll(async () => {
   emulator = await OctopusEmulator.start();
   hostile = await startHostileServer(emulator.url);
+  // Made before any test measures the memory it takes to read an answer.
+  gzipBombMember();
 });
 afterEach(() => hostile.clear());
 afterAll(async () => {
