@@ -39,6 +39,7 @@ export interface CreatedKey {
   ApiKey: string;
   Created?: string;
   Expires?: string | null;
+  ActorType?: string;
 }
 
 /** The got floor, with `outputs` making a created key's outputs. */
