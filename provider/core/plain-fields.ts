@@ -11,10 +11,19 @@ import { ApiKeyInputs, ApiKeyOutputs, Field, INPUTS, OUTPUTS, PlainOutputName } 
 
 type Fields = Readonly<Record<string, Field>>;
 
-const named = (fields: Fields): Array<[string, string]> =>
-  Object.entries(fields).flatMap(([name, field]) =>
-    field.octopus === undefined ? [] : [[name, field.octopus] as [string, string]],
-  );
+/** Each declaration's plain fields as `[name, Octopus name]`, worked out once per declaration. */
+const plainFieldsOf = new WeakMap<Fields, ReadonlyArray<readonly [string, string]>>();
+
+function named(fields: Fields): ReadonlyArray<readonly [string, string]> {
+  let found = plainFieldsOf.get(fields);
+  if (!found) {
+    found = Object.entries(fields).flatMap(([name, field]) =>
+      field.octopus === undefined ? [] : [[name, field.octopus] as const],
+    );
+    plainFieldsOf.set(fields, found);
+  }
+  return found;
+}
 
 /** The key fields the client keeps from an answer, for the outputs that report them. */
 export const REPORTED_KEY_FIELDS: readonly string[] = named(OUTPUTS).map(([, octopus]) => octopus);
