@@ -1,14 +1,16 @@
 /**
- * `npm run bench -- --profile <dir>`: V8 CPU profiles of the host during N creates, ours and the
- * got floor, and where their time goes: self time per package group and the top functions.
- * The profiler runs inside the host (see providers/probe.ts) from just before the first Check to
- * the last Create; the same sampler `node --cpu-prof` uses, without the host's start-up.
+ * `npm run bench -- --profile <dir>`: V8 CPU profiles of the process serving the calls during N
+ * creates and N deletes — ours' dynamic host, the resource plugin and the got floor's host — and
+ * where their time goes: self time per package group, ours against the floor and the plugin
+ * against ours, and the top functions. The profiler runs inside the process (providers/probe.ts;
+ * in the plugin, probe-preload.ts) from just before the first Check to the last Create, then
+ * over the deletes; the same sampler `node --cpu-prof` uses, without the start-up.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { OctopusEmulator } from "../../emulator/server";
 import type { Options } from "./args";
-import { dynamicHost } from "./fronts";
+import { dynamicHost, Front, resourcePlugin } from "./fronts";
 import { HostRun, runHost } from "./host-run";
 import type { ProviderTexts } from "./texts";
 import { log, table } from "./util";
@@ -140,10 +142,12 @@ export async function profile(
 ): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   const runs: Record<string, HostRun> = {};
-  for (const [variant, text] of [
-    ["ours", texts.ours],
-    ["gotFloor", texts.got],
-  ] as const) {
+  const fronts: Array<[Variant, Front]> = [
+    ["ours", dynamicHost(texts.ours, texts.probe)],
+    ["plugin", resourcePlugin],
+    ["gotFloor", dynamicHost(texts.got, texts.probe)],
+  ];
+  for (const [variant, front] of fronts) {
     const files = {
       creates: path.resolve(dir, `host-${variant}-creates.cpuprofile`),
       deletes: path.resolve(dir, `host-${variant}-deletes.cpuprofile`),
@@ -151,12 +155,12 @@ export async function profile(
     log(`profiling the ${variant} host during ${o.n} creates and ${o.n} deletes → ${dir}`);
     runs[variant] = await runHost(
       emulator,
-      dynamicHost(text, texts.probe),
+      front,
       { ...o, sleepMs: o.latency, profileFiles: files },
       `profile ${variant}`,
     );
   }
-  const read = (variant: string, phase: Phase) =>
+  const read = (variant: Variant, phase: Phase) =>
     summarize(
       JSON.parse(
         fs.readFileSync(path.resolve(dir, `host-${variant}-${phase}.cpuprofile`), "utf8"),
@@ -167,11 +171,13 @@ export async function profile(
       .map((phase) =>
         render(
           phase,
-          { ours: read("ours", phase), gotFloor: read("gotFloor", phase) },
-          {
-            ours: phase === "creates" ? runs.ours.cpuCreateMs : runs.ours.cpuDeleteMs,
-            gotFloor: phase === "creates" ? runs.gotFloor.cpuCreateMs : runs.gotFloor.cpuDeleteMs,
-          },
+          Object.fromEntries(fronts.map(([v]) => [v, read(v, phase)])) as Record<Variant, Summary>,
+          Object.fromEntries(
+            fronts.map(([v]) => [
+              v,
+              phase === "creates" ? runs[v].cpuCreateMs : runs[v].cpuDeleteMs,
+            ]),
+          ) as Record<Variant, number>,
           o,
         ),
       )
@@ -180,51 +186,55 @@ export async function profile(
 }
 
 type Phase = "creates" | "deletes";
+type Variant = "ours" | "plugin" | "gotFloor";
+
+const LABEL: Record<Variant, string> = { ours: "ours", plugin: "plugin", gotFloor: "got floor" };
 
 function render(
   phase: Phase,
-  summaries: Record<string, Summary>,
-  cpuMs: Record<string, number>,
+  summaries: Record<Variant, Summary>,
+  cpuMs: Record<Variant, number>,
   o: Options,
 ): string {
   // The sampler counts wall time between samples, which on a loaded machine includes time the
   // host waited for a core: shares are reliable, absolute times are scaled to the host's CPU.
-  const perKey = (variant: string, ms: number) =>
+  const perKey = (variant: Variant, ms: number) =>
     ((ms / summaries[variant].totalMs) * cpuMs[variant]) / o.n;
-  const share = (variant: string, ms: number) =>
+  const share = (variant: Variant, ms: number) =>
     `${((100 * ms) / summaries[variant].totalMs).toFixed(1)} %`;
-  const groupTable = (pick: (s: Summary) => Map<string, number>) => {
-    const names = [
-      ...new Set([...pick(summaries.ours).keys(), ...pick(summaries.gotFloor).keys()]),
-    ].sort((a, b) => (pick(summaries.ours).get(b) ?? 0) - (pick(summaries.ours).get(a) ?? 0));
+  /** Self time per group of `a` and `b`, per key, and `a` − `b`. */
+  const groupTable = (a: Variant, b: Variant, pick: (s: Summary) => Map<string, number>) => {
+    const names = [...new Set([...pick(summaries[a]).keys(), ...pick(summaries[b]).keys()])].sort(
+      (x, y) => (pick(summaries[a]).get(y) ?? 0) - (pick(summaries[a]).get(x) ?? 0),
+    );
+    const [la, lb] = [LABEL[a], LABEL[b]];
     return table(
-      ["group", "ours", "ours ms/key", "got floor", "floor ms/key", "ours − floor ms/key"],
+      ["group", la, `${la} ms/key`, lb, `${lb} ms/key`, `${la} − ${lb} ms/key`],
       [
         ...names.map((g) => {
-          const a = pick(summaries.ours).get(g) ?? 0;
-          const b = pick(summaries.gotFloor).get(g) ?? 0;
-          const diff = perKey("ours", a) - perKey("gotFloor", b);
+          const x = pick(summaries[a]).get(g) ?? 0;
+          const y = pick(summaries[b]).get(g) ?? 0;
           return [
             g,
-            share("ours", a),
-            perKey("ours", a).toFixed(3),
-            share("gotFloor", b),
-            perKey("gotFloor", b).toFixed(3),
-            diff.toFixed(3),
+            share(a, x),
+            perKey(a, x).toFixed(3),
+            share(b, y),
+            perKey(b, y).toFixed(3),
+            (perKey(a, x) - perKey(b, y)).toFixed(3),
           ];
         }),
         [
           "total (host CPU from /proc)",
           "100 %",
-          (cpuMs.ours / o.n).toFixed(3),
+          (cpuMs[a] / o.n).toFixed(3),
           "100 %",
-          (cpuMs.gotFloor / o.n).toFixed(3),
-          ((cpuMs.ours - cpuMs.gotFloor) / o.n).toFixed(3),
+          (cpuMs[b] / o.n).toFixed(3),
+          ((cpuMs[a] - cpuMs[b]) / o.n).toFixed(3),
         ],
       ],
     );
   };
-  const top = (variant: string, filter: (g: string) => boolean, count: number) =>
+  const top = (variant: Variant, filter: (g: string) => boolean, count: number) =>
     summaries[variant].functions
       .filter((f) => filter(f.group))
       .slice(0, count)
@@ -233,10 +243,13 @@ function render(
     `host CPU profiles during ${o.n} ${phase} (parallelism ${o.parallelism}, ${o.latency} ms); idle excluded`,
     "",
     "self time by group",
-    groupTable((s) => s.groups),
+    groupTable("ours", "gotFloor", (s) => s.groups),
     "",
     "self time by owner (node core's time given to the package that called into it)",
-    groupTable((s) => s.owners),
+    groupTable("ours", "gotFloor", (s) => s.owners),
+    "",
+    "the plugin against ours' host, self time by owner",
+    groupTable("plugin", "ours", (s) => s.owners),
     "",
     "ours: top functions by self time",
     table(
@@ -248,6 +261,12 @@ function render(
     table(
       ["function", "group", "share", "ms/key"],
       top("ours", (g) => g === "ours", 20),
+    ),
+    "",
+    "plugin: top functions in our code (the core and the plugin's own translation)",
+    table(
+      ["function", "group", "share", "ms/key"],
+      top("plugin", (g) => g === "ours", 20),
     ),
     "",
     "got floor: top functions by self time",
