@@ -29,8 +29,8 @@
  * bench/probe-preload.ts). Also: requests per key, lookup bytes, the seed scripts' method.
  *
  * `--profile <dir>` instead writes CPU profiles of ours' host, the plugin and the got floor's
- * host during the creates and the deletes, and prints where the time goes (bench/profile.ts). Host CPU is read from /proc for
- * every variant, the plugin included (bench/host-run.ts).
+ * host during the creates and the deletes, and prints where the time goes (bench/profile.ts).
+ * Host CPU is read from /proc for every variant, the plugin included (bench/host-run.ts).
  *
  * The tables go to stdout, progress to stderr; the last line of stdout is one JSON object. Missed
  * goals fail the process only with --check.
