@@ -272,6 +272,14 @@ export class OctopusEmulator {
     );
   }
 
+  /** Ids of the keys that exist with `purpose`, whoever owns them, sorted: what a test compares. */
+  liveKeyIds(purpose: string): string[] {
+    return this.store
+      .keysNewestFirst((k) => k.purpose === purpose)
+      .map((k) => k.id)
+      .sort();
+  }
+
   /** Keys that exist (not revoked, user not deleted), expired ones included; newest first; no secrets. */
   liveKeys(userId?: string): LiveKey[] {
     const wanted = userId?.toLowerCase();

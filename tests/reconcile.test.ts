@@ -41,13 +41,8 @@ function setting(label: string) {
   return { user, purpose: `${label} ${serial}`, name: `key-${serial}` };
 }
 
-function live(purpose: string): string[] {
-  return emulator
-    .liveKeys()
-    .filter((k) => k.Purpose === purpose)
-    .map((k) => k.Id)
-    .sort();
-}
+/** Ids of the live keys with `purpose`, sorted. */
+const live = (purpose: string): string[] => emulator.liveKeyIds(purpose);
 
 const LOST: Array<[string, Omit<FaultRule, "step">]> = [
   ["dropped after processing", { kind: "dropAfter" }],

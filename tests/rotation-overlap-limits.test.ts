@@ -15,7 +15,7 @@ type Props = Record<string, unknown>;
 let emulator: OctopusEmulator;
 let runs: ClockRuns;
 const run = <T>(at: number, body: (engine: Engine) => Promise<T>) => runs.run(at, body);
-const live = (purpose: string) => runs.live(purpose).sort();
+const live = (purpose: string) => runs.live(purpose);
 
 const overlapping = (purpose: string, extra: Props = {}) => ({
   purpose,

@@ -10,7 +10,7 @@ import { ClockRuns, DAY, T0 } from "./support/clock-runs";
 let emulator: OctopusEmulator;
 let runs: ClockRuns;
 const run = <T>(at: number, body: (engine: Engine) => Promise<T>) => runs.run(at, body);
-const live = (purpose: string) => runs.live(purpose).sort();
+const live = (purpose: string) => runs.live(purpose);
 const stored = (name: string) => runs.stored.get(name)!;
 
 const overlapping = (purpose: string) => ({

@@ -50,7 +50,7 @@ describe(`on Octopus ${DEFAULT_PROFILE}`, () => {
       });
       // The engine creates the replacement, updates consumers, and only then deletes the old key.
       const created = await engine.host.create(engine.urn("key"), checked.inputs);
-      expect(live("rotates").sort()).toEqual([old.id, created.id].sort());
+      expect(live("rotates")).toEqual([old.id, created.id].sort());
       await engine.host.delete(old.id, engine.urn("key"), old.outputs);
       engine.state.set("key", {
         id: created.id,

@@ -37,12 +37,9 @@ export class ClockRuns {
     }
   }
 
-  /** Ids of the live keys with `purpose`. */
+  /** Ids of the live keys with `purpose`, sorted. */
   live(purpose: string): string[] {
-    return this.emulator
-      .liveKeys()
-      .filter((k) => k.Purpose === purpose)
-      .map((k) => k.Id);
+    return this.emulator.liveKeyIds(purpose);
   }
 }
 

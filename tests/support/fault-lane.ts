@@ -63,14 +63,6 @@ export class FaultLane {
     }
   }
 
-  private liveWith(purpose: string): string[] {
-    return this.emulator
-      .liveKeys()
-      .filter((k) => k.Purpose === purpose)
-      .map((k) => k.Id)
-      .sort();
-  }
-
   /** Live keys with `purpose` on the emulator must be exactly the keys state tracks with it. */
   private async expectAgreement(purpose: string): Promise<void> {
     await this.emulator.idle();
@@ -83,7 +75,7 @@ export class FaultLane {
       this.createdSecrets.add(String(apiKey));
       this.plainOutputs.push(JSON.stringify(plain));
     }
-    const live = this.liveWith(purpose);
+    const live = this.emulator.liveKeyIds(purpose);
     const tracked = stored
       .filter((r) => r.outputs.purpose === purpose)
       .map((r) => r.id)
@@ -121,7 +113,7 @@ export class FaultLane {
         // Unprovable: the key a lost create made is left alone and named in the failure.
         await emulator.idle();
         const ownId = engine.state.get(resource)?.id;
-        const untracked = this.liveWith(purpose).filter((id) => ownId !== id);
+        const untracked = this.emulator.liveKeyIds(purpose).filter((id) => ownId !== id);
         for (const id of untracked) {
           expect(this.messages.slice(failed).join("\n")).toContain(id);
           expect(this.messages.slice(failed).join("\n")).toMatch(/None was revoked/);
