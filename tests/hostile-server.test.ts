@@ -13,9 +13,9 @@ import {
   HostileServer,
   json,
   route,
-  startHostileServer,
   Written,
 } from "./support/hostile";
+import { HostileStack, startHostileStack } from "./support/hostile-stack";
 
 // A hostile server in front of the emulator, through the real provider host: answers
 // without end, gzip bombs, looping pages, fields of the wrong type, look-alike usernames and
@@ -27,6 +27,7 @@ const MiB = 1024 * 1024;
 const SLACK = 36 * MiB;
 const KELVIN = "\u212A";
 
+let stack: HostileStack | undefined;
 let emulator: OctopusEmulator;
 let hostile: HostileServer;
 let engine: Engine;
@@ -35,19 +36,12 @@ const secrets: string[] = [];
 let counter = 0;
 
 beforeAll(async () => {
-  emulator = await OctopusEmulator.start();
-  hostile = await startHostileServer(emulator.url);
-  engine = await Engine.start({
-    env: hostEnv({ OCTOPUS_URL: hostile.url, OCTOPUS_API_KEY: emulator.admin.apiKey }),
-  });
+  stack = await startHostileStack();
+  ({ emulator, hostile, engine } = stack);
 });
 afterEach(() => hostile.clear());
 afterAll(async () => {
-  const output = engine ? engine.host.output() : "";
-  await engine?.close();
-  await hostile?.close();
-  await emulator?.close();
-  expectNoSecret(output);
+  expectNoSecret((await stack?.close()) ?? "");
 });
 
 /** Runs `body`, returning what it threw (or undefined). */

@@ -1,13 +1,7 @@
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, failureMessage, hostEnv } from "../harness/engine";
-import {
-  actThenAnswer,
-  Answerer,
-  HostileServer,
-  json,
-  route,
-  startHostileServer,
-} from "./support/hostile";
+import { Engine, failureMessage } from "../harness/engine";
+import { actThenAnswer, Answerer, HostileServer, json, route } from "./support/hostile";
+import { HostileStack, startHostileStack } from "./support/hostile-stack";
 
 // Text from a server is never stored or shown raw, through the real provider host: a username or
 // a hint holding terminal escapes, C1 controls or bidirectional overrides is BAD_RESPONSE (they
@@ -19,23 +13,18 @@ const ESC = "\u001b";
 /** Characters that must reach no output and no message. */
 const CONTROLS = /[\p{Cc}\p{Bidi_Control}]/u;
 
+let stack: HostileStack | undefined;
 let emulator: OctopusEmulator;
 let hostile: HostileServer;
 let engine: Engine;
 
 beforeAll(async () => {
-  emulator = await OctopusEmulator.start();
-  hostile = await startHostileServer(emulator.url);
-  engine = await Engine.start({
-    env: hostEnv({ OCTOPUS_URL: hostile.url, OCTOPUS_API_KEY: emulator.admin.apiKey }),
-  });
+  stack = await startHostileStack();
+  ({ emulator, hostile, engine } = stack);
 });
 afterEach(() => hostile.clear());
 afterAll(async () => {
-  const output = engine ? engine.host.output() : "";
-  await engine?.close();
-  await hostile?.close();
-  await emulator?.close();
+  const output = (await stack?.close()) ?? "";
   // Nothing of what the hostile answers held reached the host's output either.
   expect(output).not.toContain(`${ESC}[2J`);
   expect(output).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u0080-\u009f]/);

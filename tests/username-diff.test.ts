@@ -1,6 +1,7 @@
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, failureMessage, hostEnv } from "../harness/engine";
-import { HostileServer, json, route, startHostileServer } from "./support/hostile";
+import { Engine, failureMessage } from "../harness/engine";
+import { HostileServer, json, route } from "./support/hostile";
+import { HostileStack, startHostileStack } from "./support/hostile-stack";
 
 // Diff and the username lookup follow one rule (provider/octopus/usernames.ts `usernameMatch`):
 // a username is the same as the stored one when it is equal, or equal but for letter case with
@@ -13,6 +14,7 @@ import { HostileServer, json, route, startHostileServer } from "./support/hostil
 const KELVIN = "\u212A";
 const LOOK_ALIKE = `${KELVIN}ate-bot`;
 
+let stack: HostileStack | undefined;
 let emulator: OctopusEmulator;
 let hostile: HostileServer;
 let engine: Engine;
@@ -20,20 +22,13 @@ let kate: { id: string };
 let twin: { id: string };
 
 beforeAll(async () => {
-  emulator = await OctopusEmulator.start();
-  hostile = await startHostileServer(emulator.url);
-  engine = await Engine.start({
-    env: hostEnv({ OCTOPUS_URL: hostile.url, OCTOPUS_API_KEY: emulator.admin.apiKey }),
-  });
+  stack = await startHostileStack();
+  ({ emulator, hostile, engine } = stack);
   kate = emulator.addUser({ username: "kate-bot", isService: true });
   twin = emulator.addUser({ username: "kelvin-twin", isService: true });
 });
 afterEach(() => hostile.clear());
-afterAll(async () => {
-  await engine?.close();
-  await hostile?.close();
-  await emulator?.close();
-});
+afterAll(() => stack?.close());
 
 /** The server lists kate-bot and, as the emulator's `twin`, its Kelvin-sign look-alike. */
 function bothUsersListed(): void {

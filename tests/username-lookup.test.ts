@@ -1,9 +1,10 @@
 import { OctopusEmulator } from "../emulator/server";
-import { Engine, failureMessage, hostEnv } from "../harness/engine";
+import { Engine, failureMessage } from "../harness/engine";
 import type { OctopusUser } from "../provider/octopus/answers";
 import { OctopusError } from "../provider/octopus/errors";
 import { UsernameMatcher } from "../provider/octopus/usernames";
-import { HostileServer, route, startHostileServer } from "./support/hostile";
+import { HostileServer, route } from "./support/hostile";
+import { HostileStack, startHostileStack } from "./support/hostile-stack";
 
 // A username lookup answered with tens of thousands of case variants of the name, as a hostile
 // server can put on one page under the 4 MiB cap: the work is linear in the users listed, and
@@ -74,22 +75,16 @@ describe("UsernameMatcher", () => {
 });
 
 describe("through the provider host", () => {
+  let stack: HostileStack | undefined;
   let emulator: OctopusEmulator;
   let hostile: HostileServer;
   let engine: Engine;
 
   beforeAll(async () => {
-    emulator = await OctopusEmulator.start();
-    hostile = await startHostileServer(emulator.url);
-    engine = await Engine.start({
-      env: hostEnv({ OCTOPUS_URL: hostile.url, OCTOPUS_API_KEY: emulator.admin.apiKey }),
-    });
+    stack = await startHostileStack();
+    ({ emulator, hostile, engine } = stack);
   });
-  afterAll(async () => {
-    await engine?.close();
-    await hostile?.close();
-    await emulator?.close();
-  });
+  afterAll(() => stack?.close());
 
   test(`a lookup answered with ${VARIANTS.toLocaleString("en")} case variants on one page fails at once, nothing created`, async () => {
     const page = JSON.stringify({ Items: variants(VARIANTS), TotalResults: VARIANTS });
