@@ -20,6 +20,8 @@ import type * as grpc from "@grpc/grpc-js";
 import type * as pb from "@pulumi/pulumi/proto/provider_pb";
 import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
 import { loadProtocol } from "../provider/plugin/protocol";
+import { secret } from "../provider/plugin/wire";
+import { hostEnv } from "./engine";
 
 export { isSecret, plain as reveal, secret, SIG_KEY, SECRET_SIG } from "../provider/plugin/wire";
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -300,4 +302,22 @@ export async function launchPlugin(options: PluginOptions = {}) {
       await exited;
     },
   };
+}
+
+/**
+ * The plugin launched with {@link hostEnv} (no Octopus or proxy settings from this process) and
+ * configured by argument for `emulator`, as its administrator: where most plugin tests start.
+ */
+export async function launchPluginFor(emulator: {
+  url: string;
+  admin: { apiKey: string };
+}): Promise<Plugin> {
+  const plugin = await launchPlugin({ env: hostEnv() });
+  try {
+    await plugin.configure({ address: emulator.url, apiKey: secret(emulator.admin.apiKey) });
+  } catch (error) {
+    await plugin.close();
+    throw error;
+  }
+  return plugin;
 }

@@ -1,6 +1,5 @@
 import { OctopusEmulator } from "../emulator/server";
-import { hostEnv } from "../harness/engine";
-import { launchPlugin, type Plugin, pluginUrn, reveal, secret } from "../harness/plugin";
+import { launchPluginFor, type Plugin, pluginUrn, reveal, secret } from "../harness/plugin";
 import { PluginEngine } from "../harness/plugin-engine";
 
 // The server's key policy at check, and keys for AI agents, through the resource plugin: the same
@@ -15,8 +14,7 @@ let engine: PluginEngine;
 beforeAll(async () => {
   emulator = await OctopusEmulator.start();
   keysOff = await OctopusEmulator.start({ userApiKeysEnabled: false });
-  plugin = await launchPlugin({ env: hostEnv() });
-  await plugin.configure({ address: emulator.url, apiKey: secret(emulator.admin.apiKey) });
+  plugin = await launchPluginFor(emulator);
   engine = new PluginEngine(plugin);
 });
 afterAll(async () => {

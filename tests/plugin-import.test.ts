@@ -1,16 +1,14 @@
 import { OctopusEmulator } from "../emulator/server";
 import {
   isSecret,
-  launchPlugin,
+  launchPluginFor,
   type Plugin,
   PluginCallError,
   pluginUrn,
   reveal,
-  secret,
 } from "../harness/plugin";
 import { PluginEngine } from "../harness/plugin-engine";
 import { MAX_PROBES } from "../provider/core/import";
-import { hostEnv } from "../harness/engine";
 
 // `pulumi import` of keys made outside Pulumi, and the `getApiKeys` function, through the plugin
 // over gRPC against the emulator (2026.3: keys report their access level and last use).
@@ -24,8 +22,7 @@ let engine: PluginEngine;
 
 beforeAll(async () => {
   emulator = await OctopusEmulator.start();
-  plugin = await launchPlugin({ env: hostEnv() });
-  await plugin.configure({ address: emulator.url, apiKey: secret(emulator.admin.apiKey) });
+  plugin = await launchPluginFor(emulator);
   engine = new PluginEngine(plugin);
 });
 afterAll(async () => {

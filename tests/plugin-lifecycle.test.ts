@@ -1,7 +1,7 @@
 import { OctopusEmulator } from "../emulator/server";
 import {
   isSecret,
-  launchPlugin,
+  launchPluginFor,
   type Plugin,
   PluginCallError,
   pluginUrn,
@@ -11,7 +11,6 @@ import {
   UNKNOWN_OBJECT,
 } from "../harness/plugin";
 import { PluginEngine } from "../harness/plugin-engine";
-import { hostEnv } from "../harness/engine";
 
 // A key's whole life through the plugin, spawned as the engine spawns it and driven over gRPC,
 // against the emulator: check (with preview's unknowns), create, diff, update, replace,
@@ -25,8 +24,7 @@ let engine: PluginEngine;
 
 beforeAll(async () => {
   emulator = await OctopusEmulator.start();
-  plugin = await launchPlugin({ env: hostEnv() });
-  await plugin.configure({ address: emulator.url, apiKey: secret(emulator.admin.apiKey) });
+  plugin = await launchPluginFor(emulator);
   engine = new PluginEngine(plugin);
 });
 afterAll(async () => {

@@ -1,6 +1,5 @@
 import { OctopusEmulator } from "../emulator/server";
-import { hostEnv } from "../harness/engine";
-import { launchPlugin, type Plugin, pluginUrn, secret } from "../harness/plugin";
+import { launchPluginFor, type Plugin, pluginUrn } from "../harness/plugin";
 
 // Server text through the resource plugin's import and getApiKeys, which return a key's purpose as
 // Octopus holds it (any key's, made anywhere): import, which would store it and write it into a
@@ -16,8 +15,7 @@ let plugin: Plugin;
 
 beforeAll(async () => {
   emulator = await OctopusEmulator.start();
-  plugin = await launchPlugin({ env: hostEnv() });
-  await plugin.configure({ address: emulator.url, apiKey: secret(emulator.admin.apiKey) });
+  plugin = await launchPluginFor(emulator);
 });
 afterAll(async () => {
   await plugin?.close();
